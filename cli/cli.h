@@ -1,0 +1,43 @@
+/* The dimple command: shared declarations of the subcommands. */
+#ifndef DM_CLI_H
+#define DM_CLI_H
+
+#include <dimple/dimple.h>
+
+/* Exit codes (DESIGN.md §6). */
+enum {
+  DM_EXIT_OK = 0,
+  DM_EXIT_CHECK_FAILED = 1, /* check failed / no match */
+  DM_EXIT_USAGE = 2,        /* bad flag, unknown command, not available */
+  DM_EXIT_SPEC = 3,         /* bad spec */
+  DM_EXIT_MODEL = 4,        /* bad model */
+  DM_EXIT_RUNTIME = 5       /* runtime failure */
+};
+
+typedef int (*dm_cmd_fn)(int argc, char **argv);
+
+typedef struct dm_command {
+  const char *name;
+  const char *summary; /* one line for `dimple --help` */
+  const char *help;    /* full text for `dimple help NAME` / `dimple NAME --help` */
+  dm_cmd_fn run;       /* NULL: not available yet */
+} dm_command;
+
+/* The command table, terminated by an entry with name == NULL. */
+extern const dm_command dm_commands[];
+const dm_command *dm_command_find(const char *name);
+
+/* Print the help of a command to stdout. */
+void dm_cli_print_help(const dm_command *cmd);
+/* "dimple NAME: message" on stderr plus a hint; returns DM_EXIT_USAGE. */
+int dm_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Report a library failure on stderr (formatted detail when err has one) and
+ * return the exit code of its kind. */
+int dm_cli_fail(const char *cmd, int status, const dm_error *err);
+/* Exit code for a status code. */
+int dm_cli_exit_code(int status);
+
+int dm_cmd_info(int argc, char **argv);
+
+#endif

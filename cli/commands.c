@@ -1,0 +1,69 @@
+/* The table of subcommands and their help texts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+const dm_command dm_commands[] = {
+  {"generate", "fill a format spec with a diffusion LM (structured generation)",
+   "Usage: dimple generate --model DIR (--schema FILE | --regex RE | --template T |\n"
+   "                       --form FILE | --max-tokens N) [options] PROMPT\n"
+   "\n"
+   "Compile the spec into a canvas of fixed tokens and masked slots, then fill the\n"
+   "slots with confident diffusion decoding. The output is always in the spec's\n"
+   "language.\n",
+   NULL},
+  {"compile", "compile a format spec into a canvas and show it",
+   "Usage: dimple compile (--schema FILE | --regex RE | --template T | --form FILE)\n"
+   "                      --model DIR [--json]\n"
+   "\n"
+   "Show the canvas a spec compiles to: fixed tokens, slots, budgets and the\n"
+   "positions the prior forces.\n",
+   NULL},
+  {"check", "check that a text is in a spec's language",
+   "Usage: dimple check (--schema FILE | --regex RE | --template T | --form FILE) [TEXT | -]\n"
+   "\n"
+   "Exit 0 when the text is in the language, 1 when it is not.\n",
+   NULL},
+  {"tokenize", "turn text into token ids with a model's tokenizer",
+   "Usage: dimple tokenize (--model DIR | --tokenizer FILE) [--special] [--json] [TEXT | -]\n",
+   NULL},
+  {"detokenize", "turn token ids back into text",
+   "Usage: dimple detokenize (--model DIR | --tokenizer FILE) IDS\n",
+   NULL},
+  {"logits", "run one forward pass and print logits",
+   "Usage: dimple logits --model DIR --ids \"1 2 3 ...\" [--rows \"i j ...\"] [--causal]\n"
+   "                     [--out FILE]\n",
+   NULL},
+  {"bench", "measure kernels, model steps and the tokenizer",
+   "Usage: dimple bench (forward | gemm | tokenizer | decode) [options]\n",
+   NULL},
+  {"train", "train a small diffusion LM (autoregressive, then diffusion phase)",
+   "Usage: dimple train --recipe FILE.yaml\n",
+   NULL},
+  {"info", "show the build configuration and compute devices",
+   "Usage: dimple info [--json]\n"
+   "\n"
+   "Print how dimple was built (version, BLAS library, whether the CUDA backend is\n"
+   "compiled in, sanitizers) and the CUDA devices found at run time. Without a GPU\n"
+   "or driver it says \"no CUDA device\" and exits 0: everything else works on CPU.\n"
+   "\n"
+   "Options:\n"
+   "  --json      machine-readable output\n"
+   "  -h, --help  this help\n",
+   dm_cmd_info},
+  {NULL, NULL, NULL, NULL},
+};
+
+const dm_command *dm_command_find(const char *name) {
+  for (const dm_command *c = dm_commands; c->name; c++)
+    if (strcmp(c->name, name) == 0) return c;
+  return NULL;
+}
+
+void dm_cli_print_help(const dm_command *cmd) {
+  fputs(cmd->help, stdout);
+  if (!cmd->run)
+    printf("\n'dimple %s' is not available yet in this version (%s).\n", cmd->name,
+           dm_version());
+}

@@ -1,0 +1,10 @@
+# The dimple command.
+bin_PROGRAMS += cli/dimple
+cli_dimple_SOURCES = \
+	cli/cli.h \
+	cli/main.c \
+	cli/commands.c \
+	cli/util.c \
+	cli/cmd_info.c
+cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS)
+cli_dimple_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)

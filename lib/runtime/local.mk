@@ -1,0 +1,39 @@
+# libdimple-runtime: the model runtime, a library of its own.
+lib_LTLIBRARIES += lib/runtime/libdimple-runtime.la
+
+dimpleinclude_HEADERS += include/dimple/status.h include/dimple/runtime.h
+nodist_dimpleinclude_HEADERS += include/dimple/version.h
+
+lib_runtime_libdimple_runtime_la_SOURCES = \
+	lib/runtime/status.c \
+	lib/runtime/error.c \
+	lib/runtime/log.c \
+	lib/runtime/info.c
+lib_runtime_libdimple_runtime_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/runtime \
+	$(CJSON_CFLAGS) $(PCRE2_CFLAGS) $(UTF8PROC_CFLAGS) $(OPENBLAS_CFLAGS)
+lib_runtime_libdimple_runtime_la_LIBADD = $(CJSON_LIBS) $(PCRE2_LIBS) $(UTF8PROC_LIBS) \
+	$(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
+lib_runtime_libdimple_runtime_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DM_RUNTIME_LT_VERSION) \
+	-no-undefined
+
+# CUDA backend: .cu sources compiled by nvcc into libtool objects (cudalt.sh).
+DM_CU_SOURCES = lib/runtime/cuda/probe.cu
+EXTRA_DIST += $(DM_CU_SOURCES) lib/runtime/cuda/probe_none.c
+if HAVE_CUDA
+DM_CU_OBJECTS = $(DM_CU_SOURCES:.cu=.lo)
+lib_runtime_libdimple_runtime_la_LIBADD += $(DM_CU_OBJECTS) $(CUDA_LIBS)
+EXTRA_lib_runtime_libdimple_runtime_la_DEPENDENCIES = $(DM_CU_OBJECTS)
+lib_runtime_libdimple_runtime_la_CPPFLAGS += $(CUDA_CFLAGS) -DDM_CUDA_DIR='"$(CUDA_DIR)"'
+CLEANFILES += $(DM_CU_OBJECTS) $(DM_CU_SOURCES:.cu=.o)
+NVCC_FLAGS = -O2 -std=c++17 $(AM_CPPFLAGS) $(CUDA_CFLAGS) $(NVCCFLAGS)
+.cu.lo:
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	$(SHELL) $(top_srcdir)/build-aux/cudalt.sh $@ $(NVCC) $(NVCC_FLAGS) $<
+clean-local: clean-cuda-objects
+clean-cuda-objects:
+	-rm -rf lib/runtime/cuda/.libs
+else
+lib_runtime_libdimple_runtime_la_SOURCES += lib/runtime/cuda/probe_none.c
+endif
+
+pkgconfig_DATA += lib/runtime/dimple-runtime.pc

@@ -1,0 +1,50 @@
+# Tests: check-based unit tests per library, shell-level CLI tests.
+# `make check` prints each test's result and check's own summary line, then the
+# total as "N passed, N failed" (tests/summary.sh).
+
+AM_TESTS_ENVIRONMENT = \
+	DM_TEST_SRCDIR='$(abs_top_srcdir)'; export DM_TEST_SRCDIR; \
+	DM_TEST_BUILDDIR='$(abs_top_builddir)'; export DM_TEST_BUILDDIR; \
+	DIMPLE='$(abs_top_builddir)/cli/dimple'; export DIMPLE; \
+	DM_EXPECT_CUDA='$(DM_EXPECT_CUDA)'; export DM_EXPECT_CUDA; \
+	ASAN_OPTIONS='protect_shadow_gap=0:detect_leaks=1'; export ASAN_OPTIONS; \
+	UBSAN_OPTIONS='print_stacktrace=1:halt_on_error=1'; export UBSAN_OPTIONS;
+if HAVE_CUDA
+DM_EXPECT_CUDA = yes
+else
+DM_EXPECT_CUDA = no
+endif
+
+# Show check's summary line ("100%: Checks: N, Failures: 0, Errors: 0") next to
+# each PASS/FAIL line.
+LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/check-log-driver $(SHELL) $(top_srcdir)/build-aux/test-driver
+EXTRA_DIST += build-aux/check-log-driver tests/summary.sh tests/data
+
+DM_TEST_CFLAGS = $(CHECK_CFLAGS)
+DM_TEST_LIBS = $(CHECK_LIBS)
+
+if HAVE_CHECK
+check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/decode/test_rng
+TESTS += tests/runtime/test_status tests/prior/test_bitset tests/decode/test_rng
+endif
+
+tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
+tests_runtime_test_status_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_runtime_test_status_LDADD = lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_bitset_SOURCES = tests/prior/test_bitset.c
+tests_prior_test_bitset_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_bitset_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
+tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh
+TESTS += $(DM_CLI_TESTS)
+EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
+
+# The grand total, after the test suite ran (used by ./quickstart and .ci/run).
+check-summary:
+	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests
+.PHONY: check-summary
