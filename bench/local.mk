@@ -1,5 +1,8 @@
-# Benchmarks: `make bench` runs them and prints ratios measured in the same run.
-# (Filled in by the runtime, tokenizer and decoder work.)
-bench:
-	@echo "make bench: no benchmarks yet in this version"
-.PHONY: bench
+# Benchmarks: `make bench` runs every bench-* target and prints ratios measured in
+# the same run. Never part of `make check`.
+BENCH_TARGETS =
+include bench/tokenizer.mk
+include bench/model.mk
+bench: all $(BENCH_TARGETS)
+	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
+.PHONY: bench $(BENCH_TARGETS)

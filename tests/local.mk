@@ -48,3 +48,6 @@ EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 check-summary:
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests
 .PHONY: check-summary
+
+include tests/runtime/tokenizer.mk
+include tests/runtime/model.mk

@@ -15,6 +15,8 @@
 
 #include <dimple/status.h>
 #include <dimple/version.h>
+#include <dimple/tokenizer.h>
+#include <dimple/model.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,7 +1,8 @@
 # libdimple-runtime: the model runtime, a library of its own.
 lib_LTLIBRARIES += lib/runtime/libdimple-runtime.la
 
-dimpleinclude_HEADERS += include/dimple/status.h include/dimple/runtime.h
+dimpleinclude_HEADERS += include/dimple/status.h include/dimple/runtime.h \
+	include/dimple/tokenizer.h include/dimple/model.h
 nodist_dimpleinclude_HEADERS += include/dimple/version.h
 
 lib_runtime_libdimple_runtime_la_SOURCES = \
@@ -37,3 +38,7 @@ lib_runtime_libdimple_runtime_la_SOURCES += lib/runtime/cuda/probe_none.c
 endif
 
 pkgconfig_DATA += lib/runtime/dimple-runtime.pc
+
+# Parts of the runtime, each with its own fragment.
+include lib/runtime/tokenizer.mk
+include lib/runtime/model.mk

@@ -1,0 +1,1 @@
+# Model runtime benchmark (adds itself to BENCH_TARGETS).

@@ -1,0 +1,1 @@
+# Tokenizer benchmark (adds itself to BENCH_TARGETS).

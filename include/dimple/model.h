@@ -1,0 +1,8 @@
+/* dimple/model.h — diffusion LM checkpoints and the forward pass.
+ * Part of libdimple-runtime. */
+#ifndef DIMPLE_MODEL_H
+#define DIMPLE_MODEL_H
+
+#include <dimple/status.h>
+
+#endif

@@ -1,0 +1,1 @@
+# Model sources of libdimple-runtime (checkpoints, kernels, forward, prefill cache).

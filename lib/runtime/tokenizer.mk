@@ -1,0 +1,1 @@
+# Tokenizer sources of libdimple-runtime (tokenizer.json, BPE, chat templates).
