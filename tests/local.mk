@@ -51,3 +51,16 @@ check-summary:
 
 include tests/runtime/tokenizer.mk
 include tests/runtime/model.mk
+
+# make installcheck (run by make distcheck): build a program against the installed
+# headers and libraries through the installed pkg-config files, and run it.
+EXTRA_DIST += tests/install/consumer.c
+installcheck-local:
+	$(MKDIR_P) tests/install
+	PKG_CONFIG_PATH='$(DESTDIR)$(pkgconfigdir)' PKG_CONFIG_SYSROOT_DIR='$(DESTDIR)' ; \
+	export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR ; \
+	$(CC) $(CFLAGS) -o tests/install/consumer $(srcdir)/tests/install/consumer.c \
+	  `$(PKG_CONFIG) --cflags --libs dimple` && \
+	LD_LIBRARY_PATH='$(DESTDIR)$(libdir)' ./tests/install/consumer && \
+	'$(DESTDIR)$(bindir)/dimple' --version
+	rm -f tests/install/consumer
