@@ -24,8 +24,10 @@ DM_TEST_CFLAGS = $(CHECK_CFLAGS)
 DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/decode/test_rng
-TESTS += tests/runtime/test_status tests/prior/test_bitset tests/decode/test_rng
+check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
+	tests/decode/test_rng
+TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
+	tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -35,6 +37,10 @@ tests_runtime_test_status_LDADD = lib/runtime/libdimple-runtime.la $(DM_TEST_LIB
 tests_prior_test_bitset_SOURCES = tests/prior/test_bitset.c
 tests_prior_test_bitset_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_bitset_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_regex_SOURCES = tests/prior/test_regex.c
+tests_prior_test_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)
+tests_prior_test_regex_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(DM_TEST_LIBS)
 
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)

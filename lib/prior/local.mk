@@ -10,3 +10,10 @@ lib_libdimple_la_LIBADD = lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(YAML_
 lib_libdimple_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DM_LT_VERSION) -no-undefined
 
 pkgconfig_DATA += lib/dimple.pc
+
+# Regex → byte-level DFA engine.
+lib_libdimple_la_SOURCES += \
+	lib/prior/re.h lib/prior/re_tree.c lib/prior/re_parse.c \
+	lib/prior/re_class.h lib/prior/re_class.c \
+	lib/prior/utf8_ranges.h lib/prior/utf8_ranges.c \
+	lib/prior/dfa.h lib/prior/dfa_build.c lib/prior/dfa_min.c lib/prior/dfa_ops.c

@@ -1,0 +1,65 @@
+/* Byte-level deterministic automata (internal).
+ *
+ * States 0..nstates-1, start state 0 (after minimisation states are numbered in
+ * breadth-first order from the start, so equal languages give equal tables).
+ * Bytes are grouped into classes (class_of); transitions are next[s * nclasses + c],
+ * -1 meaning the dead state (no completion possible). After dm_dfa_minimize every
+ * state can reach an accepting state, so "not dead" means "still completable".
+ */
+#ifndef DM_PRIOR_DFA_H
+#define DM_PRIOR_DFA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dimple/status.h>
+
+#include "re.h"
+
+#define DM_DFA_DEFAULT_MAX_STATES 50000
+
+typedef struct dm_dfa {
+  int nstates;
+  int nclasses;
+  uint8_t class_of[256];
+  int32_t *next;    /* owned; nstates * nclasses entries, -1 = dead */
+  uint8_t *accept;  /* owned; nstates flags */
+} dm_dfa;
+
+/* Compile a syntax tree to a minimal DFA. max_states bounds every intermediate
+ * automaton (0: DM_DFA_DEFAULT_MAX_STATES); past it DM_ESTATELIMIT with a message.
+ * On success *out is owned by the caller (dm_dfa_free). */
+int dm_dfa_from_re(const dm_re_node *root, int max_states, dm_dfa **out, dm_error *err);
+
+/* Parse and compile a pattern in one call (errors carry the pattern offset). */
+int dm_dfa_from_pattern(const char *pattern, size_t len, int max_states, dm_dfa **out,
+                        dm_error *err);
+
+void dm_dfa_free(dm_dfa *d);
+
+/* Minimise in place: remove states that cannot reach acceptance, merge equivalent
+ * states, merge equivalent byte classes, renumber breadth-first. DM_OK/DM_ENOMEM. */
+int dm_dfa_minimize(dm_dfa *d);
+
+/* Language operations; results are minimal and owned by the caller. */
+int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
+int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
+/* Complement over all byte strings. */
+int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err);
+
+static inline int32_t dm_dfa_step(const dm_dfa *d, int32_t s, uint8_t byte) {
+  return s < 0 ? -1 : d->next[(size_t)s * (size_t)d->nclasses + d->class_of[byte]];
+}
+/* Run from state s over n bytes; the state reached or -1. */
+int32_t dm_dfa_run(const dm_dfa *d, int32_t s, const uint8_t *bytes, size_t n);
+bool dm_dfa_match(const dm_dfa *d, const uint8_t *bytes, size_t n);
+bool dm_dfa_is_empty(const dm_dfa *d);
+/* Length of the shortest accepted string, -1 when the language is empty. */
+int dm_dfa_min_length(const dm_dfa *d);
+/* Length of the longest accepted string, -1 when empty, INT32_MAX when unbounded. */
+int32_t dm_dfa_max_length(const dm_dfa *d);
+/* Same language (both minimal) — tables compared directly. */
+bool dm_dfa_equal(const dm_dfa *a, const dm_dfa *b);
+
+#endif

@@ -1,0 +1,266 @@
+/* DFA language operations and queries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfa.h"
+
+int32_t dm_dfa_run(const dm_dfa *d, int32_t s, const uint8_t *bytes, size_t n) {
+  for (size_t i = 0; i < n && s >= 0; i++) s = dm_dfa_step(d, s, bytes[i]);
+  return s;
+}
+
+bool dm_dfa_match(const dm_dfa *d, const uint8_t *bytes, size_t n) {
+  int32_t s = dm_dfa_run(d, 0, bytes, n);
+  return s >= 0 && d->accept[s];
+}
+
+bool dm_dfa_is_empty(const dm_dfa *d) {
+  /* minimal DFAs of the empty language are one dead, non-accepting state */
+  for (int s = 0; s < d->nstates; s++)
+    if (d->accept[s]) return false;
+  return true;
+}
+
+int dm_dfa_min_length(const dm_dfa *d) {
+  int n = d->nstates;
+  int32_t *dist = malloc((size_t)n * sizeof *dist), *q = malloc((size_t)n * sizeof *q);
+  int result = -1;
+  if (!dist || !q) goto out;
+  for (int i = 0; i < n; i++) dist[i] = -1;
+  int h = 0, t = 0;
+  dist[0] = 0;
+  q[t++] = 0;
+  while (h < t) {
+    int32_t s = q[h++];
+    if (d->accept[s]) { result = dist[s]; break; }
+    for (int c = 0; c < d->nclasses; c++) {
+      int32_t x = d->next[(size_t)s * d->nclasses + c];
+      if (x >= 0 && dist[x] < 0) { dist[x] = dist[s] + 1; q[t++] = x; }
+    }
+  }
+out:
+  free(dist);
+  free(q);
+  return result;
+}
+
+int32_t dm_dfa_max_length(const dm_dfa *d) {
+  /* On a trimmed DFA: any cycle reachable means unbounded; else longest path in the DAG. */
+  if (dm_dfa_is_empty(d)) return -1;
+  int n = d->nstates, k = d->nclasses;
+  int32_t *indeg = calloc((size_t)n, sizeof *indeg), *q = malloc((size_t)n * sizeof *q);
+  int32_t *best = malloc((size_t)n * sizeof *best);
+  int32_t result = -1;
+  if (!indeg || !q || !best) goto out;
+  for (int s = 0; s < n; s++)
+    for (int c = 0; c < k; c++) {
+      int32_t x = d->next[(size_t)s * k + c];
+      if (x >= 0) indeg[x]++;
+    }
+  /* Kahn's algorithm; states are all reachable from 0 after minimisation */
+  int h = 0, t = 0;
+  for (int s = 0; s < n; s++) { best[s] = s == 0 ? 0 : INT32_MIN; if (!indeg[s]) q[t++] = s; }
+  while (h < t) {
+    int32_t s = q[h++];
+    for (int c = 0; c < k; c++) {
+      int32_t x = d->next[(size_t)s * k + c];
+      if (x < 0) continue;
+      if (best[s] != INT32_MIN && best[s] + 1 > best[x]) best[x] = best[s] + 1;
+      if (--indeg[x] == 0) q[t++] = x;
+    }
+  }
+  if (t < n) { result = INT32_MAX; goto out; }
+  for (int s = 0; s < n; s++)
+    if (d->accept[s] && best[s] > result) result = best[s];
+out:
+  free(indeg);
+  free(q);
+  free(best);
+  return result;
+}
+
+bool dm_dfa_equal(const dm_dfa *a, const dm_dfa *b) {
+  return a->nstates == b->nstates && a->nclasses == b->nclasses &&
+         memcmp(a->class_of, b->class_of, sizeof a->class_of) == 0 &&
+         memcmp(a->accept, b->accept, (size_t)a->nstates) == 0 &&
+         memcmp(a->next, b->next, (size_t)a->nstates * (size_t)a->nclasses * sizeof *a->next) == 0;
+}
+
+/* ------------------------------------------------------------------ product */
+
+typedef struct pair_map {
+  uint64_t *keys;  /* (a+1) << 32 | (b+1); 0 = empty */
+  int32_t *vals;
+  size_t cap, n;
+} pair_map;
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static int pair_map_grow(pair_map *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 1024;
+  uint64_t *k = calloc(ncap, sizeof *k);
+  int32_t *v = malloc(ncap * sizeof *v);
+  if (!k || !v) { free(k); free(v); return DM_ENOMEM; }
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i]) {
+      size_t j = mix64(m->keys[i]) & (ncap - 1);
+      while (k[j]) j = (j + 1) & (ncap - 1);
+      k[j] = m->keys[i];
+      v[j] = m->vals[i];
+    }
+  free(m->keys);
+  free(m->vals);
+  m->keys = k;
+  m->vals = v;
+  m->cap = ncap;
+  return DM_OK;
+}
+
+typedef enum { OP_AND, OP_OR } prod_op;
+
+static int product(const dm_dfa *a, const dm_dfa *b, prod_op op, int max_states, dm_dfa **out,
+                   dm_error *err) {
+  if (max_states <= 0) max_states = DM_DFA_DEFAULT_MAX_STATES;
+  *out = NULL;
+  dm_dfa *d = calloc(1, sizeof *d);
+  pair_map map = {0};
+  int32_t *pa = NULL, *pb = NULL;
+  size_t cap = 0;
+  int rc = DM_ENOMEM;
+  if (!d) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  /* joint byte classes: one per pair (class in a, class in b) that occurs */
+  int16_t (*pair_class)[256] = malloc(256 * sizeof *pair_class);
+  int rep[256];
+  int nc = 0;
+  if (!pair_class) {
+    dm_dfa_free(d);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  memset(pair_class, 0xff, 256 * sizeof *pair_class);
+  for (int byte = 0; byte < 256; byte++) {
+    int ca = a->class_of[byte], cb = b->class_of[byte];
+    if (pair_class[ca][cb] < 0) {
+      pair_class[ca][cb] = (int16_t)nc;
+      rep[nc++] = byte;
+    }
+    d->class_of[byte] = (uint8_t)pair_class[ca][cb];
+  }
+  d->nclasses = nc;
+  free(pair_class);
+
+  int n = 0;
+  #define INTERN(sa, sb, idvar)                                                    \
+    do {                                                                           \
+      uint64_t key_ = ((uint64_t)(uint32_t)((sa) + 1) << 32) | (uint32_t)((sb) + 1); \
+      if ((map.n + 1) * 2 > map.cap && pair_map_grow(&map)) goto oom;              \
+      size_t j_ = mix64(key_) & (map.cap - 1);                                     \
+      while (map.keys[j_] && map.keys[j_] != key_) j_ = (j_ + 1) & (map.cap - 1);  \
+      if (map.keys[j_]) { idvar = map.vals[j_]; }                                  \
+      else {                                                                       \
+        if (n >= max_states) goto limit;                                           \
+        if ((size_t)n == cap) {                                                    \
+          cap = cap ? cap * 2 : 256;                                               \
+          int32_t *na_ = realloc(pa, cap * sizeof *pa);                            \
+          if (!na_) goto oom;                                                      \
+          pa = na_;                                                                \
+          int32_t *nb_ = realloc(pb, cap * sizeof *pb);                            \
+          if (!nb_) goto oom;                                                      \
+          pb = nb_;                                                                \
+          int32_t *nx_ = realloc(d->next, cap * (size_t)nc * sizeof *nx_);         \
+          if (!nx_) goto oom;                                                      \
+          d->next = nx_;                                                           \
+        }                                                                          \
+        pa[n] = (sa); pb[n] = (sb);                                                \
+        map.keys[j_] = key_; map.vals[j_] = n; map.n++;                            \
+        idvar = n++;                                                               \
+      }                                                                            \
+    } while (0)
+
+  int32_t id0;
+  INTERN(0, 0, id0);
+  (void)id0;
+  for (int cur = 0; cur < n; cur++) {
+    for (int c = 0; c < nc; c++) {
+      int32_t sa = dm_dfa_step(a, pa[cur], (uint8_t)rep[c]);
+      int32_t sb = dm_dfa_step(b, pb[cur], (uint8_t)rep[c]);
+      int32_t t = -1;
+      bool dead = op == OP_AND ? (sa < 0 || sb < 0) : (sa < 0 && sb < 0);
+      if (!dead) INTERN(sa, sb, t);
+      d->next[(size_t)cur * nc + c] = t;
+    }
+  }
+  #undef INTERN
+  d->nstates = n;
+  d->accept = malloc((size_t)n);
+  if (!d->accept) goto oom;
+  for (int s = 0; s < n; s++) {
+    bool aa = pa[s] >= 0 && a->accept[pa[s]], bb = pb[s] >= 0 && b->accept[pb[s]];
+    d->accept[s] = op == OP_AND ? (aa && bb) : (aa || bb);
+  }
+  free(pa);
+  free(pb);
+  free(map.keys);
+  free(map.vals);
+  if ((rc = dm_dfa_minimize(d)) != DM_OK) {
+    dm_dfa_free(d);
+    return dm_error_set(err, rc, "out of memory minimising the automaton");
+  }
+  *out = d;
+  return DM_OK;
+limit:
+  rc = dm_error_set(err, DM_ESTATELIMIT, "combined automaton needs more than %d states (the state limit)", max_states);
+  goto fail;
+oom:
+  rc = dm_error_set(err, DM_ENOMEM, "out of memory combining automata");
+fail:
+  free(pa);
+  free(pb);
+  free(map.keys);
+  free(map.vals);
+  dm_dfa_free(d);
+  return rc;
+}
+
+int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err) {
+  return product(a, b, OP_AND, max_states, out, err);
+}
+
+int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err) {
+  return product(a, b, OP_OR, max_states, out, err);
+}
+
+int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err) {
+  *out = NULL;
+  int n = a->nstates + 1, k = a->nclasses; /* + sink */
+  dm_dfa *d = calloc(1, sizeof *d);
+  if (!d) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  d->next = malloc((size_t)n * (size_t)k * sizeof *d->next);
+  d->accept = malloc((size_t)n);
+  if (!d->next || !d->accept) {
+    dm_dfa_free(d);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  d->nstates = n;
+  d->nclasses = k;
+  memcpy(d->class_of, a->class_of, sizeof d->class_of);
+  int sink = n - 1;
+  for (int s = 0; s < n; s++) {
+    for (int c = 0; c < k; c++) {
+      int32_t t = s == sink ? -1 : a->next[(size_t)s * k + c];
+      d->next[(size_t)s * k + c] = t >= 0 ? t : sink;
+    }
+    d->accept[s] = s == sink ? 1 : !a->accept[s];
+  }
+  int rc = dm_dfa_minimize(d);
+  if (rc) {
+    dm_dfa_free(d);
+    return dm_error_set(err, rc, "out of memory minimising the automaton");
+  }
+  *out = d;
+  return DM_OK;
+}
