@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dfa.h"
+#include "json_escape.h"
 #include "utf8_ranges.h"
 
 #define NFA_MAX_STATES 4000000
@@ -69,6 +70,50 @@ static int add_seq(const dm_utf8_seq *q, void *user) {
   return c->m->rc;
 }
 
+/* Copy a DFA into the NFA between s and t: one NFA state per DFA state, byte-range
+ * edges per class run, epsilon from accepting states to t. */
+static void embed_dfa(nfa *m, const dm_dfa *d, int json_escape, int32_t s, int32_t t) {
+  int32_t base = m->nstates;
+  for (int i = 0; i < d->nstates; i++) nfa_state(m);
+  if (m->rc) return;
+  nfa_edge_add(m, s, base, -1, -1);
+  for (int q = 0; q < d->nstates && !m->rc; q++) {
+    if (d->accept[q]) nfa_edge_add(m, base + q, t, -1, -1);
+    int b = 0;
+    while (b < 256) {
+      int32_t to = d->next[(size_t)q * d->nclasses + d->class_of[b]];
+      int e = b;
+      while (e + 1 < 256 && d->next[(size_t)q * d->nclasses + d->class_of[e + 1]] == to) e++;
+      if (to >= 0) {
+        if (json_escape) {
+          /* bytes JSON must escape become their escape sequence; runs split around them */
+          for (int x = b; x <= e;) {
+            char tmp[8];
+            const char *esc = dm_json_escape_byte((uint8_t)x, tmp);
+            if (esc) {
+              int32_t cur = base + q;
+              for (size_t k = 0; esc[k]; k++) {
+                int32_t nx = esc[k + 1] ? nfa_state(m) : base + to;
+                nfa_edge_add(m, cur, nx, (uint8_t)esc[k], (uint8_t)esc[k]);
+                cur = nx;
+              }
+              x++;
+              continue;
+            }
+            int y = x;
+            while (y + 1 <= e && !dm_json_escape_byte((uint8_t)(y + 1), tmp)) y++;
+            nfa_edge_add(m, base + q, base + to, x, y);
+            x = y + 1;
+          }
+        } else {
+          nfa_edge_add(m, base + q, base + to, b, e);
+        }
+      }
+      b = e + 1;
+    }
+  }
+}
+
 static frag build(nfa *m, const dm_re_node *n) {
   frag f = {nfa_state(m), 0};
   switch (n->kind) {
@@ -103,6 +148,31 @@ static frag build(nfa *m, const dm_re_node *n) {
         nfa_edge_add(m, f.s, k.s, -1, -1);
         nfa_edge_add(m, k.t, f.t, -1, -1);
       }
+      return f;
+    case DM_RE_GRAPH: {
+      const dm_re_graph *g = n->graph;
+      int32_t base = m->nstates;
+      for (int i = 0; i < g->nstates; i++) nfa_state(m);
+      f.t = nfa_state(m);
+      if (m->rc) return f;
+      nfa_edge_add(m, f.s, base, -1, -1);
+      for (int i = 0; i < g->nstates; i++)
+        if (g->accept[i]) nfa_edge_add(m, base + i, f.t, -1, -1);
+      for (int i = 0; i < g->nedges && !m->rc; i++) {
+        const dm_re_edge *e = &g->edges[i];
+        if (!e->label) {
+          nfa_edge_add(m, base + e->from, base + e->to, -1, -1);
+          continue;
+        }
+        frag k = build(m, e->label);
+        nfa_edge_add(m, base + e->from, k.s, -1, -1);
+        nfa_edge_add(m, k.t, base + e->to, -1, -1);
+      }
+      return f;
+    }
+    case DM_RE_DFA:
+      f.t = nfa_state(m);
+      embed_dfa(m, n->dfa, n->json_escape, f.s, f.t);
       return f;
     case DM_RE_REPEAT: {
       int32_t cur = f.s;

@@ -33,7 +33,10 @@ typedef enum dm_re_kind {
   DM_RE_ALT,     /* any of kids */
   DM_RE_REPEAT,  /* kids[0] repeated min..max times (max -1: unbounded) */
   DM_RE_BYTES,   /* one byte from [blo, bhi] (raw byte set; used by builders, not the parser) */
-  DM_RE_ANCHOR   /* ^ $ \A \z: matches "" (the parser only keeps them where they are at an end) */
+  DM_RE_ANCHOR,  /* ^ $ \A \z: matches "" (the parser only keeps them where they are at an end) */
+  DM_RE_DFA,     /* the language of an existing DFA (builders only); with json_escape set,
+                    each byte that JSON must escape is replaced by its canonical escape */
+  DM_RE_GRAPH    /* a small automaton whose edges are labelled by sub-languages (builders only) */
 } dm_re_kind;
 
 typedef struct dm_re_node {
@@ -45,7 +48,26 @@ typedef struct dm_re_node {
   int nranges;
   struct dm_re_node **kids;  /* DM_RE_CAT, DM_RE_ALT, DM_RE_REPEAT */
   int nkids;
+  const struct dm_dfa *dfa;  /* DM_RE_DFA: not owned; must outlive every use of the tree */
+  int json_escape;           /* DM_RE_DFA */
+  struct dm_re_graph *graph; /* DM_RE_GRAPH */
 } dm_re_node;
+
+/* DM_RE_GRAPH: states 0..nstates-1, start 0; an edge from→to reads a string of
+ * label's language (label NULL: reads nothing); the graph accepts in states with
+ * accept[s] set. Lets builders express counting and "first item" structure without
+ * copying sub-trees exponentially. */
+typedef struct dm_re_edge {
+  int from, to;
+  struct dm_re_node *label;
+} dm_re_edge;
+
+typedef struct dm_re_graph {
+  int nstates;
+  unsigned char *accept;  /* nstates flags */
+  dm_re_edge *edges;
+  int nedges;
+} dm_re_graph;
 
 /* A parsed pattern: the tree and the arena that owns all its nodes. */
 typedef struct dm_re dm_re;
@@ -69,6 +91,15 @@ dm_re_node *dm_re_bytes(dm_re *re, int lo, int hi);
 dm_re_node *dm_re_cat(dm_re *re, dm_re_node *const *kids, int n);
 dm_re_node *dm_re_alt(dm_re *re, dm_re_node *const *kids, int n);
 dm_re_node *dm_re_repeat(dm_re *re, dm_re_node *kid, int min, int max);
+/* The language of `dfa` (not copied: it must outlive the tree's compilation); with
+ * json_escape, the image under canonical JSON string escaping (" \\ and bytes below
+ * 0x20 become \" \\\\ \b \f \n \r \t or \u00xx). */
+dm_re_node *dm_re_dfa(dm_re *re, const struct dm_dfa *dfa, int json_escape);
+/* A graph node with nstates states and no edges (all owned by the arena); add edges
+ * with dm_re_graph_edge and set accept flags directly. */
+dm_re_node *dm_re_graph_new(dm_re *re, int nstates, int max_edges);
+/* Add an edge (label NULL: epsilon). DM_OK, or DM_ERANGE past max_edges. */
+int dm_re_graph_edge(dm_re_node *graph, int from, int to, dm_re_node *label);
 /* A literal UTF-8 string as a sequence of bytes. */
 dm_re_node *dm_re_literal(dm_re *re, const char *s, size_t len);
 /* Set the root of a built tree. */

@@ -125,3 +125,38 @@ dm_re_node *dm_re_literal(dm_re *re, const char *s, size_t len) {
   node->nkids = (int)len;
   return node;
 }
+
+dm_re_node *dm_re_dfa(dm_re *re, const struct dm_dfa *dfa, int json_escape) {
+  dm_re_node *node = node_new(re, DM_RE_DFA);
+  if (!node) return NULL;
+  node->dfa = dfa;
+  node->json_escape = json_escape;
+  return node;
+}
+
+dm_re_node *dm_re_graph_new(dm_re *re, int nstates, int max_edges) {
+  dm_re_node *node = node_new(re, DM_RE_GRAPH);
+  if (!node) return NULL;
+  dm_re_graph *g = arena_alloc(re, sizeof *g);
+  if (!g) return NULL;
+  g->nstates = nstates;
+  g->accept = arena_alloc(re, (size_t)nstates);
+  g->edges = arena_alloc(re, (size_t)(max_edges > 0 ? max_edges : 1) * sizeof *g->edges);
+  if (!g->accept || !g->edges) return NULL;
+  memset(g->accept, 0, (size_t)nstates);
+  g->nedges = 0;
+  node->graph = g;
+  node->max = max_edges; /* capacity */
+  return node;
+}
+
+int dm_re_graph_edge(dm_re_node *graph, int from, int to, dm_re_node *label) {
+  dm_re_graph *g = graph->graph;
+  if (g->nedges >= graph->max || from < 0 || to < 0 || from >= g->nstates || to >= g->nstates)
+    return DM_ERANGE;
+  g->edges[g->nedges].from = from;
+  g->edges[g->nedges].to = to;
+  g->edges[g->nedges].label = label;
+  g->nedges++;
+  return DM_OK;
+}
