@@ -159,7 +159,7 @@ class Arch:
             self.tie = bool(cfg["weight_tying"])
             self.shifted = False
         elif mt in ("Dream", "dimple"):
-            if cfg.get("rope_scaling") not in (None,):
+            if cfg.get("rope_scaling") is not None:
                 raise NotImplementedError("rope_scaling")
             if cfg.get("hidden_act", "silu") != "silu":
                 raise NotImplementedError("hidden_act")
