@@ -48,6 +48,14 @@ int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out,
 /* Complement over all byte strings. */
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err);
 
+/* {s : begin s end in L(d)}: the language inside a frame of two marker bytes. */
+int dm_dfa_strip_frame(const dm_dfa *d, uint8_t begin, uint8_t end, dm_dfa **out, dm_error *err);
+
+/* Search semantics of a pattern over a UTF-8 value (as JSON Schema's "pattern"):
+ * the strings that contain a match; anchors bind to the value's ends. */
+int dm_dfa_from_search_pattern(const char *pattern, size_t len, int max_states, dm_dfa **out,
+                               dm_error *err);
+
 static inline int32_t dm_dfa_step(const dm_dfa *d, int32_t s, uint8_t byte) {
   return s < 0 ? -1 : d->next[(size_t)s * (size_t)d->nclasses + d->class_of[byte]];
 }

@@ -264,3 +264,74 @@ int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err) {
   *out = d;
   return DM_OK;
 }
+
+int dm_dfa_strip_frame(const dm_dfa *d, uint8_t begin, uint8_t end, dm_dfa **out, dm_error *err) {
+  *out = NULL;
+  int32_t s0 = dm_dfa_step(d, 0, begin);
+  dm_dfa *r = calloc(1, sizeof *r);
+  if (!r) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  int n = d->nstates, k = d->nclasses;
+  r->nstates = n;
+  r->nclasses = k;
+  memcpy(r->class_of, d->class_of, sizeof r->class_of);
+  r->next = malloc((size_t)n * (size_t)k * sizeof *r->next);
+  r->accept = calloc((size_t)n, 1);
+  if (!r->next || !r->accept) {
+    dm_dfa_free(r);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  if (s0 < 0) {
+    /* nothing starts with the begin marker: empty language */
+    for (size_t i = 0; i < (size_t)n * (size_t)k; i++) r->next[i] = -1;
+  } else {
+    /* swap states 0 and s0 so the new start is 0 */
+    for (int q = 0; q < n; q++) {
+      int src = q == 0 ? s0 : q == s0 ? 0 : q;
+      for (int c = 0; c < k; c++) {
+        int32_t t = d->next[(size_t)src * k + c];
+        r->next[(size_t)q * k + c] = t == 0 ? s0 : t == s0 ? 0 : t;
+      }
+      int32_t e = dm_dfa_step(d, src, end);
+      r->accept[q] = e >= 0 && d->accept[e];
+    }
+  }
+  int rc = dm_dfa_minimize(r);
+  if (rc) {
+    dm_dfa_free(r);
+    return dm_error_set(err, rc, "out of memory");
+  }
+  *out = r;
+  return DM_OK;
+}
+
+#define FRAME_BEGIN 0xF8
+#define FRAME_END 0xF9
+
+int dm_dfa_from_search_pattern(const char *pattern, size_t len, int max_states, dm_dfa **out,
+                               dm_error *err) {
+  *out = NULL;
+  dm_re *re = NULL;
+  int rc = dm_re_parse(pattern, len, &re, err);
+  if (rc) return rc;
+  dm_re_anchors_to_bytes(re, FRAME_BEGIN, FRAME_END);
+  /* (ε | B .*) P (ε | .* E), with . any code point */
+  dm_cp_range all = {0, DM_CP_MAX};
+  dm_re_node *anyc = dm_re_repeat(re, dm_re_class(re, &all, 1), 0, -1);
+  dm_re_node *pre_k[2] = {dm_re_bytes(re, FRAME_BEGIN, FRAME_BEGIN), anyc};
+  dm_re_node *suf_k[2] = {anyc, dm_re_bytes(re, FRAME_END, FRAME_END)};
+  dm_re_node *pre_alt[2] = {dm_re_empty(re), dm_re_cat(re, pre_k, 2)};
+  dm_re_node *suf_alt[2] = {dm_re_empty(re), dm_re_cat(re, suf_k, 2)};
+  dm_re_node *parts[3] = {dm_re_alt(re, pre_alt, 2), dm_re_root_mut(re), dm_re_alt(re, suf_alt, 2)};
+  dm_re_node *whole = dm_re_cat(re, parts, 3);
+  if (!whole || !parts[0] || !parts[2]) {
+    dm_re_free(re);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  dm_dfa *framed = NULL;
+  rc = dm_dfa_from_re(whole, max_states, &framed, err);
+  dm_re_free(re);
+  if (rc) return rc;
+  rc = dm_dfa_strip_frame(framed, FRAME_BEGIN, FRAME_END, out, err);
+  dm_dfa_free(framed);
+  return rc;
+}

@@ -18,3 +18,10 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/utf8_ranges.h lib/prior/utf8_ranges.c \
 	lib/prior/dfa.h lib/prior/dfa_build.c lib/prior/dfa_min.c lib/prior/dfa_ops.c \
 	lib/prior/json_escape.h lib/prior/json_escape.c
+
+# JSON Schema → DFA of canonical texts.
+lib_libdimple_la_SOURCES += \
+	lib/prior/json_lang.h lib/prior/json_lang.c \
+	lib/prior/json_canon.h lib/prior/json_canon.c \
+	lib/prior/schema.h lib/prior/schema_ctx.h lib/prior/schema_compile.c \
+	lib/prior/schema_types.c lib/prior/formats.c

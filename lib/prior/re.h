@@ -102,6 +102,12 @@ dm_re_node *dm_re_graph_new(dm_re *re, int nstates, int max_edges);
 int dm_re_graph_edge(dm_re_node *graph, int from, int to, dm_re_node *label);
 /* A literal UTF-8 string as a sequence of bytes. */
 dm_re_node *dm_re_literal(dm_re *re, const char *s, size_t len);
+/* Replace the anchors of a parsed tree by single bytes (start anchors by
+ * begin_byte, end anchors by end_byte): with bytes that never occur in UTF-8 text
+ * this turns anchors into frame markers (search semantics, see dm_dfa_strip_frame). */
+void dm_re_anchors_to_bytes(dm_re *re, int begin_byte, int end_byte);
+/* The root, for builders that embed a parsed pattern in a larger tree. */
+dm_re_node *dm_re_root_mut(dm_re *re);
 /* Set the root of a built tree. */
 void dm_re_set_root(dm_re *re, dm_re_node *root);
 

@@ -160,3 +160,19 @@ int dm_re_graph_edge(dm_re_node *graph, int from, int to, dm_re_node *label) {
   g->nedges++;
   return DM_OK;
 }
+
+static void anchors_to_bytes(dm_re_node *n, int begin_byte, int end_byte) {
+  if (n->kind == DM_RE_ANCHOR) {
+    int b = n->min == 0 ? begin_byte : end_byte;
+    n->kind = DM_RE_BYTES;
+    n->blo = n->bhi = b;
+    return;
+  }
+  for (int i = 0; i < n->nkids; i++) anchors_to_bytes(n->kids[i], begin_byte, end_byte);
+}
+
+void dm_re_anchors_to_bytes(dm_re *re, int begin_byte, int end_byte) {
+  if (re->root) anchors_to_bytes(re->root, begin_byte, end_byte);
+}
+
+dm_re_node *dm_re_root_mut(dm_re *re) { return re->root; }

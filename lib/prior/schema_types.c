@@ -1,0 +1,629 @@
+/* JSON Schema compiler: the type-specific languages (numbers, strings, arrays,
+ * objects) and their keywords. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_lang.h"
+#include "schema_ctx.h"
+
+#define MAX_EXPLICIT_ITEMS 4096
+#define MAX_STRING_LENGTH 4096
+
+int sc_type_mask(sc_ctx *c, const cJSON *s, unsigned *mask) {
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "type");
+  *mask = SC_ALL;
+  if (!t) return DM_OK;
+  static const struct { const char *name; unsigned bit; } names[] = {
+    {"null", SC_NULL}, {"boolean", SC_BOOL}, {"integer", SC_INT}, {"number", SC_NUM | SC_INT},
+    {"string", SC_STR}, {"array", SC_ARR}, {"object", SC_OBJ},
+  };
+  size_t old = sc_push(c, "type");
+  *mask = 0;
+  const cJSON *one = t;
+  bool list = cJSON_IsArray(t);
+  if (list) one = t->child;
+  for (; one; one = list ? one->next : NULL) {
+    unsigned bit = 0;
+    if (cJSON_IsString(one))
+      for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(one->valuestring, names[i].name) == 0) bit = names[i].bit;
+    if (!bit) {
+      sc_fail(c, DM_ESPEC, "unknown type (expected null, boolean, integer, number, string, array or object)");
+      sc_pop(c, old);
+      return c->rc;
+    }
+    *mask |= bit;
+  }
+  sc_pop(c, old);
+  return DM_OK;
+}
+
+/* A non-negative integer keyword: 1 present (value in *v), 0 absent, -1 error. */
+static int get_count(sc_ctx *c, const cJSON *s, const char *kw, long *v) {
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(s, kw);
+  if (!k) return 0;
+  if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble != floor(k->valuedouble) || k->valuedouble > 1e9) {
+    size_t old = sc_push(c, kw);
+    sc_fail(c, DM_ESPEC, "\"%s\" must be a non-negative integer", kw);
+    sc_pop(c, old);
+    return -1;
+  }
+  *v = (long)k->valuedouble;
+  return 1;
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+static dm_dfa *lang_number(sc_ctx *c, const cJSON *s, bool integer_only) {
+  dm_re *re = dm_re_new();
+  if (!re) return sc_fail(c, DM_ENOMEM, "out of memory");
+  dm_dfa *L = sc_tree(c, re, integer_only ? dm_jl_integer(re) : dm_jl_number(re));
+  static const struct { const char *kw; dm_cmp op; } bounds[] = {
+    {"minimum", DM_CMP_GE}, {"exclusiveMinimum", DM_CMP_GT},
+    {"maximum", DM_CMP_LE}, {"exclusiveMaximum", DM_CMP_LT},
+  };
+  for (size_t i = 0; i < 4 && L; i++) {
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(s, bounds[i].kw);
+    if (!k) continue;
+    size_t old = sc_push(c, bounds[i].kw);
+    dm_decimal b;
+    if (!cJSON_IsNumber(k)) {
+      dm_dfa_free(L);
+      L = sc_fail(c, DM_ESPEC, "\"%s\" must be a number", bounds[i].kw);
+    } else if (dm_decimal_from_double(k->valuedouble, &b) != DM_OK) {
+      dm_dfa_free(L);
+      L = sc_fail(c, DM_ESPEC, "bound %g is outside what compiles exactly (|x| < 9.2e18, at most 31 fraction digits)",
+                  k->valuedouble);
+    } else {
+      re = dm_re_new();
+      L = re ? sc_and(c, L, sc_tree(c, re, dm_jl_number_cmp(re, bounds[i].op, &b))) : sc_fail(c, DM_ENOMEM, "out of memory");
+    }
+    sc_pop(c, old);
+  }
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(s, "multipleOf");
+  if (k && L) {
+    size_t old = sc_push(c, "multipleOf");
+    if (!cJSON_IsNumber(k) || k->valuedouble <= 0) {
+      dm_dfa_free(L);
+      L = sc_fail(c, DM_ESPEC, "\"multipleOf\" must be a number greater than 0");
+    } else if (k->valuedouble != floor(k->valuedouble) || k->valuedouble > 1e6) {
+      dm_dfa_free(L);
+      L = sc_fail(c, DM_ESPEC, "\"multipleOf\" compiles exactly for integers up to 1000000 only (got %g)",
+                  k->valuedouble);
+    } else {
+      dm_dfa *m = NULL;
+      int rc = dm_jl_multiple_of((int64_t)k->valuedouble, &m);
+      L = rc ? (dm_dfa_free(L), sc_fail(c, rc, "out of memory")) : sc_and(c, L, m);
+    }
+    sc_pop(c, old);
+  }
+  return L;
+}
+
+/* ------------------------------------------------------------------ strings */
+
+static dm_dfa *lang_string(sc_ctx *c, const cJSON *s) {
+  dm_dfa *V = NULL; /* decoded value language; NULL = any string */
+  long mn = 0, mx = -1;
+  int has_mn = get_count(c, s, "minLength", &mn), has_mx = get_count(c, s, "maxLength", &mx);
+  if (has_mn < 0 || has_mx < 0) return NULL;
+  if (has_mn || has_mx) {
+    if (mn > MAX_STRING_LENGTH || (has_mx && mx > MAX_STRING_LENGTH)) {
+      size_t old = sc_push(c, mn > MAX_STRING_LENGTH ? "minLength" : "maxLength");
+      sc_fail(c, DM_ESPEC, "string lengths above %d do not compile exactly", MAX_STRING_LENGTH);
+      sc_pop(c, old);
+      return NULL;
+    }
+    dm_re *re = dm_re_new();
+    if (!re) return sc_fail(c, DM_ENOMEM, "out of memory");
+    V = sc_tree(c, re, dm_re_repeat(re, dm_jl_any_char(re), (int)mn, has_mx ? (int)mx : -1));
+    if (!V) return NULL;
+  }
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(s, "pattern");
+  if (k) {
+    size_t old = sc_push(c, "pattern");
+    if (!cJSON_IsString(k)) {
+      dm_dfa_free(V);
+      sc_pop(c, old);
+      return sc_fail(c, DM_ESPEC, "\"pattern\" must be a string");
+    }
+    dm_dfa *P = NULL;
+    dm_error e;
+    dm_error_clear(&e);
+    int rc = dm_dfa_from_search_pattern(k->valuestring, strlen(k->valuestring), c->p.max_states, &P, &e);
+    if (rc) {
+      dm_dfa_free(V);
+      if (e.pos_kind == DM_POS_OFFSET)
+        sc_fail(c, rc, "regex error at byte %zu: %s", e.offset, e.message);
+      else
+        sc_fail(c, rc, "%s", e.message);
+      sc_pop(c, old);
+      return NULL;
+    }
+    sc_pop(c, old);
+    V = V ? sc_and(c, V, P) : P;
+    if (!V) return NULL;
+  }
+  k = cJSON_GetObjectItemCaseSensitive(s, "format");
+  if (k && !c->p.spec_mode) {
+    size_t old = sc_push(c, "format");
+    const char *re_s = cJSON_IsString(k) ? dm_format_pattern(k->valuestring) : NULL;
+    if (!re_s) {
+      dm_dfa_free(V);
+      sc_fail(c, DM_ESPEC, "unknown format%s%s%s (known: date, time, date-time, email, uuid, ipv4, ipv6, uri, hostname)",
+                     cJSON_IsString(k) ? " \"" : "", cJSON_IsString(k) ? k->valuestring : "", cJSON_IsString(k) ? "\"" : "");
+      sc_pop(c, old);
+      return NULL;
+    }
+    dm_dfa *F = NULL;
+    dm_error e;
+    dm_error_clear(&e);
+    int rc = dm_dfa_from_pattern(re_s, strlen(re_s), c->p.max_states, &F, &e);
+    sc_pop(c, old);
+    if (rc) {
+      dm_dfa_free(V);
+      return sc_fail(c, rc, "format pattern: %s", e.message);
+    }
+    V = V ? sc_and(c, V, F) : F;
+    if (!V) return NULL;
+  }
+  dm_re *re = dm_re_new();
+  if (!re) { dm_dfa_free(V); return sc_fail(c, DM_ENOMEM, "out of memory"); }
+  dm_dfa *L = sc_tree(c, re, V ? dm_jl_string_of(re, V) : dm_jl_string_any(re));
+  dm_dfa_free(V);
+  return L;
+}
+
+/* ------------------------------------------------------------------ arrays */
+
+static dm_dfa *lang_array(sc_ctx *c, const cJSON *s) {
+  long mn = 0, mx = -1;
+  int has_mn = get_count(c, s, "minItems", &mn), has_mx = get_count(c, s, "maxItems", &mx);
+  if (has_mn < 0 || has_mx < 0) return NULL;
+  const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(s, "prefixItems");
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
+  if (prefix && !cJSON_IsArray(prefix)) {
+    size_t old = sc_push(c, "prefixItems");
+    sc_fail(c, DM_ESPEC, "\"prefixItems\" must be an array of schemas");
+    sc_pop(c, old);
+    return NULL;
+  }
+  if (items && cJSON_IsArray(items)) {
+    size_t old = sc_push(c, "items");
+    sc_fail(c, DM_ESPEC, "\"items\" as an array is the pre-2020 form; use \"prefixItems\"");
+    sc_pop(c, old);
+    return NULL;
+  }
+  int k = prefix ? cJSON_GetArraySize(prefix) : 0;
+  bool rest_none = items && cJSON_IsFalse(items);
+  long top = has_mx ? mx : (long)(k > mn ? k : mn);
+  if (!has_mx && top < 1) top = 1;
+  if (rest_none && top > k) top = k;
+  if (has_mn && mn > top) return sc_empty(c);
+  if (top > MAX_EXPLICIT_ITEMS) {
+    size_t old = sc_push(c, has_mx ? "maxItems" : "minItems");
+    sc_fail(c, DM_ESPEC, "arrays of more than %d items do not compile exactly", MAX_EXPLICIT_ITEMS);
+    sc_pop(c, old);
+    return NULL;
+  }
+  /* element languages: prefix ones, then the rest */
+  dm_dfa **P = calloc((size_t)(k ? k : 1), sizeof *P);
+  dm_dfa *R = NULL, *C = NULL;
+  dm_re *re = NULL;
+  dm_dfa *L = NULL;
+  if (!P) return sc_fail(c, DM_ENOMEM, "out of memory");
+  int i = 0;
+  if (prefix) {
+    size_t old = sc_push(c, "prefixItems");
+    for (const cJSON *m = prefix->child; m; m = m->next, i++) {
+      size_t o2 = sc_push_index(c, i);
+      P[i] = sc_schema(c, m);
+      sc_pop(c, o2);
+      if (!P[i]) break;
+    }
+    sc_pop(c, old);
+    if (c->rc) goto out;
+  }
+  if (!rest_none && (top > k || !has_mx)) {
+    if (items) {
+      size_t old = sc_push(c, "items");
+      R = sc_schema(c, items);
+      sc_pop(c, old);
+    } else {
+      R = sc_any(c, c->p.any_depth);
+    }
+    if (!R) goto out;
+  }
+  /* "contains": count the elements in C, between minContains and maxContains */
+  const cJSON *cont = cJSON_GetObjectItemCaseSensitive(s, "contains");
+  long cmin = 1, cmax = -1;
+  if (cont) {
+    int r1 = get_count(c, s, "minContains", &cmin), r2 = get_count(c, s, "maxContains", &cmax);
+    if (r1 < 0 || r2 < 0) goto out;
+    if (!r1) cmin = 1;
+    if (!r2) cmax = -1;
+    size_t old = sc_push(c, "contains");
+    C = sc_schema(c, cont);
+    sc_pop(c, old);
+    if (!C) goto out;
+    if (cmax >= 0 && cmax < cmin) { L = sc_empty(c); goto out; }
+    if (cmin > 64 || cmax > 64) {
+      size_t o2 = sc_push(c, cmin > 64 ? "minContains" : "maxContains");
+      sc_fail(c, DM_ESPEC, "contains counts above 64 do not compile exactly");
+      sc_pop(c, o2);
+      goto out;
+    }
+  }
+  /* W count columns: exact counts up to cmax, or saturating at cmin */
+  int W = !C ? 1 : (int)(cmax >= 0 ? cmax + 1 : (cmin > 0 ? cmin + 1 : 1));
+  /* per element language, split by C: in[i] counts, out[i] does not */
+  int nel = k + 1; /* P[0..k-1], then R */
+  dm_dfa **ein = calloc((size_t)nel, sizeof *ein), **eout = calloc((size_t)nel, sizeof *eout);
+  if (!ein || !eout) { free(ein); free(eout); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+  for (i = 0; i < nel; i++) {
+    const dm_dfa *E = i < k ? P[i] : R;
+    if (!E) continue;
+    if (!C) { eout[i] = sc_copy(c, E); if (!eout[i]) break; continue; }
+    ein[i] = sc_and(c, sc_copy(c, E), sc_copy(c, C));
+    eout[i] = sc_and(c, sc_copy(c, E), sc_not(c, sc_copy(c, C)));
+    if (!ein[i] || !eout[i]) break;
+  }
+  if (c->rc) goto out_el;
+  /* graph: state (i, n) = i elements written, n of them in C; the last row loops
+   * when the length is unbounded */
+  re = dm_re_new();
+  if (!re) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out_el; }
+  int rows = (int)top + 1;
+  dm_re_node *g = dm_re_graph_new(re, rows * W, rows * W * 4);
+  dm_re_node *comma = dm_re_literal(re, ",", 1);
+  if (!g || !comma) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out_el; }
+  for (long st = 0; st <= top; st++) {
+    bool loop = st == top;
+    if (loop && (has_mx || !R)) break;
+    int e = st < k ? (int)st : k;
+    for (int cnt = 0; cnt < W; cnt++) {
+      for (int counted = 0; counted < 2; counted++) {
+        const dm_dfa *E = counted ? ein[e] : eout[e];
+        if (!E) continue;
+        int to = cnt + counted;
+        if (to >= W) {
+          if (cmax >= 0) continue; /* would exceed maxContains */
+          to = W - 1;
+        }
+        dm_re_node *lab = dm_re_dfa(re, E, 0);
+        if (st > 0 || loop) {
+          dm_re_node *kk[2] = {comma, lab};
+          lab = dm_re_cat(re, kk, 2);
+        }
+        long to_row = loop ? st : st + 1;
+        dm_re_graph_edge(g, (int)st * W + cnt, (int)to_row * W + to, lab);
+      }
+    }
+  }
+  for (long st = has_mn ? mn : 0; st <= top; st++)
+    for (int cnt = C ? (int)(cmin < W ? cmin : W - 1) : 0; cnt < W; cnt++) g->graph->accept[st * W + cnt] = 1;
+  dm_re_node *parts[3] = {dm_re_literal(re, "[", 1), g, dm_re_literal(re, "]", 1)};
+  L = sc_tree(c, re, dm_re_cat(re, parts, 3));
+  re = NULL;
+out_el:
+  for (i = 0; i < nel; i++) { dm_dfa_free(ein[i]); dm_dfa_free(eout[i]); }
+  free(ein);
+  free(eout);
+out:
+  dm_re_free(re);
+  for (i = 0; i < k; i++) dm_dfa_free(P[i]);
+  free(P);
+  dm_dfa_free(R);
+  dm_dfa_free(C);
+  return L;
+}
+
+/* ------------------------------------------------------------------ objects */
+
+typedef struct member {
+  const char *key;
+  dm_dfa *value;   /* NULL: the member may not appear */
+  bool required;
+} member;
+
+/* Does the (search-semantics) pattern match key? -1 on a bad pattern (error set). */
+static int pattern_matches(sc_ctx *c, const char *pattern, const char *key) {
+  dm_dfa *d = NULL;
+  dm_error e;
+  dm_error_clear(&e);
+  int rc = dm_dfa_from_search_pattern(pattern, strlen(pattern), c->p.max_states, &d, &e);
+  if (rc) {
+    sc_fail(c, rc, "regex error at byte %zu: %s", e.offset, e.message);
+    return -1;
+  }
+  bool m = dm_dfa_match(d, (const uint8_t *)key, strlen(key));
+  dm_dfa_free(d);
+  return m;
+}
+
+static dm_dfa *lang_object(sc_ctx *c, const cJSON *s) {
+  const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
+  const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required");
+  const cJSON *addl = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
+  const cJSON *pats = cJSON_GetObjectItemCaseSensitive(s, "patternProperties");
+  long mn = 0, mx = -1;
+  int has_mn = get_count(c, s, "minProperties", &mn), has_mx = get_count(c, s, "maxProperties", &mx);
+  if (has_mn < 0 || has_mx < 0) return NULL;
+  const char *bad = props && !cJSON_IsObject(props) ? "properties"
+                    : req && !cJSON_IsArray(req) ? "required"
+                    : pats && !cJSON_IsObject(pats) ? "patternProperties"
+                    : addl && !cJSON_IsObject(addl) && !cJSON_IsBool(addl) ? "additionalProperties" : NULL;
+  if (bad) {
+    size_t old = sc_push(c, bad);
+    sc_fail(c, DM_ESPEC, "\"%s\" has the wrong type", bad);
+    sc_pop(c, old);
+    return NULL;
+  }
+  if (req)
+    for (const cJSON *r = req->child; r; r = r->next)
+      if (!cJSON_IsString(r)) {
+        size_t old = sc_push(c, "required");
+        sc_fail(c, DM_ESPEC, "\"required\" must list strings");
+        sc_pop(c, old);
+        return NULL;
+      }
+  /* additional members: without "additionalProperties", generation mode closes
+   * objects that list their properties (what users of constrained generation
+   * expect); an object schema that lists none stays open, as in spec mode */
+  bool addl_open = addl ? !cJSON_IsFalse(addl) : (c->p.spec_mode || (!props && !pats));
+  int n = c->kr.n;
+  member *mem = calloc((size_t)(n ? n : 1), sizeof *mem);
+  dm_dfa *Vadd = NULL, *L = NULL;
+  dm_dfa **pk = NULL, **pv = NULL; /* per pattern: extra-key language, value language */
+  int npat = pats ? cJSON_GetArraySize(pats) : 0;
+  dm_re *re = NULL;
+  if (!mem) return sc_fail(c, DM_ENOMEM, "out of memory");
+  if (addl_open) {
+    if (addl && cJSON_IsObject(addl)) {
+      size_t old = sc_push(c, "additionalProperties");
+      Vadd = sc_schema(c, addl);
+      sc_pop(c, old);
+    } else {
+      Vadd = sc_any(c, c->p.any_depth);
+    }
+    if (!Vadd) goto out;
+  }
+  /* the ranked (known) keys */
+  for (int i = 0; i < n; i++) {
+    const char *key = c->kr.keys[i];
+    mem[i].key = key;
+    if (req)
+      for (const cJSON *r = req->child; r; r = r->next)
+        if (strcmp(r->valuestring, key) == 0) mem[i].required = true;
+    const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, key) : NULL;
+    dm_dfa *V = NULL;
+    bool matched = false;
+    if (ps) {
+      size_t o1 = sc_push(c, "properties"), o2 = sc_push(c, key);
+      V = sc_schema(c, ps);
+      sc_pop(c, o2);
+      sc_pop(c, o1);
+      if (!V) goto out;
+      matched = true;
+    }
+    if (pats) {
+      size_t o1 = sc_push(c, "patternProperties");
+      for (const cJSON *p = pats->child; p; p = p->next) {
+        size_t o2 = sc_push(c, p->string);
+        int hit = pattern_matches(c, p->string, key);
+        if (hit > 0) {
+          dm_dfa *W = sc_schema(c, p);
+          V = V ? sc_and(c, V, W) : W;
+          matched = true;
+        }
+        sc_pop(c, o2);
+        if (hit < 0 || (hit > 0 && !V)) { sc_pop(c, o1); goto out; }
+      }
+      sc_pop(c, o1);
+    }
+    if (!matched && Vadd) {
+      V = sc_copy(c, Vadd);
+      if (!V) goto out;
+    }
+    mem[i].value = V;
+  }
+  /* extra keys (not ranked): per pattern, and the additional ones */
+  bool extras = false;
+  dm_dfa *known = NULL; /* decoded ranked keys */
+  {
+    re = dm_re_new();
+    if (!re) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+    dm_re_node **lits = calloc((size_t)(n ? n : 1), sizeof *lits);
+    if (!lits) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+    for (int i = 0; i < n; i++) lits[i] = dm_re_literal(re, mem[i].key, strlen(mem[i].key));
+    known = sc_tree(c, re, dm_re_alt(re, lits, n));
+    re = NULL;
+    free(lits);
+    if (!known) goto out;
+  }
+  if (npat) {
+    pk = calloc((size_t)npat, sizeof *pk);
+    pv = calloc((size_t)npat, sizeof *pv);
+    if (!pk || !pv) { dm_dfa_free(known); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+    size_t o1 = sc_push(c, "patternProperties");
+    int j = 0;
+    for (const cJSON *p = pats->child; p; p = p->next, j++) {
+      size_t o2 = sc_push(c, p->string);
+      dm_error e;
+      dm_error_clear(&e);
+      dm_dfa *K = NULL;
+      int rc = dm_dfa_from_search_pattern(p->string, strlen(p->string), c->p.max_states, &K, &e);
+      if (rc) sc_fail(c, rc, "regex error at byte %zu: %s", e.offset, e.message);
+      else pk[j] = K;
+      if (pk[j]) pv[j] = sc_schema(c, p);
+      sc_pop(c, o2);
+      if (!pk[j] || !pv[j]) { sc_pop(c, o1); dm_dfa_free(known); goto out; }
+    }
+    /* overlapping patterns would need the intersection of their schemas per key */
+    for (j = 0; j < npat; j++)
+      for (int q = j + 1; q < npat; q++) {
+        dm_dfa *both = sc_and(c, sc_copy(c, pk[j]), sc_copy(c, pk[q]));
+        if (!both) { sc_pop(c, o1); dm_dfa_free(known); goto out; }
+        bool overlap = !dm_dfa_is_empty(both);
+        dm_dfa_free(both);
+        if (overlap) {
+          sc_fail(c, DM_ESPEC, "patternProperties whose patterns overlap are not supported");
+          sc_pop(c, o1);
+          dm_dfa_free(known);
+          goto out;
+        }
+      }
+    sc_pop(c, o1);
+  }
+  /* key languages for extras: pattern keys minus known; additional keys: the rest */
+  dm_dfa *Kadd = NULL;
+  if (Vadd) {
+    dm_dfa *taken = sc_copy(c, known);
+    for (int j = 0; j < npat && taken; j++) taken = sc_or(c, taken, sc_copy(c, pk[j]));
+    re = dm_re_new();
+    dm_dfa *anystr = re ? sc_tree(c, re, dm_re_repeat(re, dm_jl_any_char(re), 0, -1)) : NULL;
+    re = NULL;
+    Kadd = sc_and(c, anystr, sc_not(c, taken));
+    if (!Kadd) { dm_dfa_free(known); goto out; }
+    extras = !dm_dfa_is_empty(Kadd);
+  }
+  for (int j = 0; j < npat; j++) {
+    pk[j] = sc_and(c, pk[j], sc_not(c, sc_copy(c, known)));
+    if (!pk[j]) { dm_dfa_free(known); dm_dfa_free(Kadd); goto out; }
+    if (!dm_dfa_is_empty(pk[j])) extras = true;
+  }
+  dm_dfa_free(known);
+
+  /* graph over (ranked key index i, members written so far c, capped) */
+  {
+    long cap = has_mx ? mx : (has_mn && mn > 1 ? mn : 1);
+    if (cap > 64) {
+      size_t old = sc_push(c, has_mx ? "maxProperties" : "minProperties");
+      sc_fail(c, DM_ESPEC, "property counts above 64 do not compile exactly");
+      sc_pop(c, old);
+      dm_dfa_free(Kadd);
+      goto out;
+    }
+    int W = (int)cap + 1;
+    int nstates = (n + 1) * W;
+    int max_edges = nstates * 2 + W + 4;
+    re = dm_re_new();
+    if (!re) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+    dm_re_node *g = dm_re_graph_new(re, nstates, max_edges);
+    dm_re_node *comma = dm_re_literal(re, ",", 1);
+    if (!g || !comma) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+    for (int i = 0; i < n; i++) {
+      dm_re_node *lab = NULL;
+      if (mem[i].value) {
+        dm_buf kb = {0};
+        dm_canon_string(&kb, mem[i].key, strlen(mem[i].key));
+        dm_buf_put(&kb, ":", 1);
+        dm_re_node *kk[2] = {kb.oom ? NULL : dm_re_literal(re, kb.s, kb.n), dm_re_dfa(re, mem[i].value, 0)};
+        dm_buf_free(&kb);
+        lab = kk[0] ? dm_re_cat(re, kk, 2) : NULL;
+        if (!lab) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
+      }
+      for (int cnt = 0; cnt < W; cnt++) {
+        int from = i * W + cnt;
+        if (!mem[i].required) dm_re_graph_edge(g, from, (i + 1) * W + cnt, NULL);
+        if (lab) {
+          int to_cnt = cnt + 1;
+          if (to_cnt >= W) {
+            if (has_mx) continue;
+            to_cnt = W - 1;
+          }
+          dm_re_node *l2 = lab;
+          if (cnt > 0) {
+            dm_re_node *kk[2] = {comma, lab};
+            l2 = dm_re_cat(re, kk, 2);
+          }
+          dm_re_graph_edge(g, from, (i + 1) * W + to_cnt, l2);
+        }
+      }
+    }
+    if (extras) {
+      /* one extra member: "key":value for a pattern key or an additional key */
+      dm_re_node *alts[65];
+      int na = 0;
+      for (int j = 0; j < npat && na < 64; j++) {
+        if (dm_dfa_is_empty(pk[j])) continue;
+        dm_re_node *kk[3] = {dm_jl_string_of(re, pk[j]), dm_re_literal(re, ":", 1), dm_re_dfa(re, pv[j], 0)};
+        alts[na++] = dm_re_cat(re, kk, 3);
+      }
+      if (Kadd && !dm_dfa_is_empty(Kadd)) {
+        dm_re_node *kk[3] = {dm_jl_string_of(re, Kadd), dm_re_literal(re, ":", 1), dm_re_dfa(re, Vadd, 0)};
+        alts[na++] = dm_re_cat(re, kk, 3);
+      }
+      dm_re_node *extra = dm_re_alt(re, alts, na);
+      for (int cnt = 0; cnt < W; cnt++) {
+        int to_cnt = cnt + 1;
+        if (to_cnt >= W) {
+          if (has_mx) continue;
+          to_cnt = W - 1;
+        }
+        dm_re_node *l2 = extra;
+        if (cnt > 0) {
+          dm_re_node *kk[2] = {comma, extra};
+          l2 = dm_re_cat(re, kk, 2);
+        }
+        dm_re_graph_edge(g, n * W + cnt, n * W + to_cnt, l2);
+      }
+    }
+    for (int cnt = has_mn ? (int)(mn < W ? mn : W - 1) : 0; cnt < W; cnt++) g->graph->accept[n * W + cnt] = 1;
+    dm_re_node *parts[3] = {dm_re_literal(re, "{", 1), g, dm_re_literal(re, "}", 1)};
+    L = sc_tree(c, re, dm_re_cat(re, parts, 3));
+    re = NULL;
+  }
+  dm_dfa_free(Kadd);
+out:
+  dm_re_free(re);
+  for (int i = 0; i < n; i++) dm_dfa_free(mem[i].value);
+  free(mem);
+  for (int j = 0; j < npat && pk; j++) dm_dfa_free(pk[j]);
+  for (int j = 0; j < npat && pv; j++) dm_dfa_free(pv[j]);
+  free(pk);
+  free(pv);
+  dm_dfa_free(Vadd);
+  return L;
+}
+
+/* ------------------------------------------------------------------ union of types */
+
+dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
+  dm_dfa *L = NULL;
+  bool any = false;
+  if (mask & (SC_NULL | SC_BOOL)) {
+    dm_re *re = dm_re_new();
+    if (!re) return sc_fail(c, DM_ENOMEM, "out of memory");
+    dm_re_node *alts[3];
+    int k = 0;
+    if (mask & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
+    if (mask & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
+    L = sc_tree(c, re, dm_re_alt(re, alts, k));
+    if (!L) return NULL;
+    any = true;
+  }
+  if (mask & (SC_INT | SC_NUM)) {
+    L = sc_or(c, L, lang_number(c, s, !(mask & SC_NUM)));
+    if (c->rc) { dm_dfa_free(L); return NULL; }
+    any = true;
+  }
+  if (mask & SC_STR) {
+    L = sc_or(c, L, lang_string(c, s));
+    if (c->rc) { dm_dfa_free(L); return NULL; }
+    any = true;
+  }
+  if (mask & SC_ARR) {
+    L = sc_or(c, L, lang_array(c, s));
+    if (c->rc) { dm_dfa_free(L); return NULL; }
+    any = true;
+  }
+  if (mask & SC_OBJ) {
+    L = sc_or(c, L, lang_object(c, s));
+    if (c->rc) { dm_dfa_free(L); return NULL; }
+    any = true;
+  }
+  if (!any || !L) return c->rc ? NULL : sc_empty(c);
+  return L;
+}
