@@ -63,9 +63,14 @@ static int kr_walk(dm_keyrank *kr, const cJSON *v) {
         if ((cJSON_IsObject(m) || cJSON_IsArray(m)) && kr_literal(kr, m)) return DM_ENOMEM;
         continue;
       }
-      if (m->string && strcmp(m->string, "properties") == 0 && cJSON_IsObject(m)) {
-        for (const cJSON *p = m->child; p; p = p->next)
+      if (m->string && (strcmp(m->string, "properties") == 0 || strcmp(m->string, "dependentRequired") == 0 ||
+                        strcmp(m->string, "dependentSchemas") == 0) && cJSON_IsObject(m)) {
+        for (const cJSON *p = m->child; p; p = p->next) {
           if (kr_add(kr, p->string)) return DM_ENOMEM;
+          if (strcmp(m->string, "dependentRequired") == 0 && cJSON_IsArray(p))
+            for (const cJSON *q = p->child; q; q = q->next)
+              if (cJSON_IsString(q) && kr_add(kr, q->valuestring)) return DM_ENOMEM;
+        }
       } else if (m->string && strcmp(m->string, "required") == 0 && cJSON_IsArray(m)) {
         for (const cJSON *p = m->child; p; p = p->next)
           if (cJSON_IsString(p) && kr_add(kr, p->valuestring)) return DM_ENOMEM;

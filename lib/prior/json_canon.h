@@ -6,7 +6,8 @@
  * (\b \f \n \r \t by name, others \u00xx); numbers in plain decimal (no exponent):
  * integers without fraction ("1.0" is "1"), others with the shortest fraction that
  * round-trips the double, no "-0"; object members ordered by the schema's key ranks
- * (first appearance of a name under "properties" or "required", or as a member of
+ * (first appearance of a name under "properties", "required", "dependentRequired"
+ * or "dependentSchemas", or as a member of
  * an object inside "const" or "enum", anywhere in the schema document), then the
  * other members in document order.
  */

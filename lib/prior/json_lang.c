@@ -298,18 +298,20 @@ dm_re_node *dm_jl_number_cmp(dm_re *re, dm_cmp op, const dm_decimal *b) {
 
 /* ------------------------------------------------------------------ multipleOf */
 
-int dm_jl_multiple_of(int64_t k, dm_dfa **out) {
+int dm_jl_multiple_of(int64_t a, int j, dm_dfa **out) {
   *out = NULL;
-  if (k < 1 || k > 1000000) return DM_ERANGE;
-  /* states: 0 start, 1 after '-', 2 "0" (done), 3.. residues 0..k-1 */
-  int n = 3 + (int)k;
+  if (a < 1 || j < 0 || j > 30 || a * (int64_t)(j + 2) > 2000000) return DM_ERANGE;
+  /* states: 0 start, 1 after '-', INT(r) = 2 + r, DOT(r) = 2 + a + r,
+   * FRAC(r, f) = 2 + 2a + (f - 1) * a + r for f = 1..j */
+  int64_t n64 = 2 + 2 * a + (int64_t)j * a;
+  int n = (int)n64;
+  int nc = 13; /* 0 other, 1 '-', 2 '.', 3..12 digits */
   dm_dfa *d = calloc(1, sizeof *d);
   if (!d) return DM_ENOMEM;
-  /* classes: 0 other, 1 '-', 2 '0', 3 '1'..'9' individually? residues need each digit */
-  int nc = 12; /* 0 other, 1 '-', 2..11 digits 0-9 */
   for (int b = 0; b < 256; b++) d->class_of[b] = 0;
   d->class_of['-'] = 1;
-  for (int dg = 0; dg < 10; dg++) d->class_of['0' + dg] = (uint8_t)(2 + dg);
+  d->class_of['.'] = 2;
+  for (int dg = 0; dg < 10; dg++) d->class_of['0' + dg] = (uint8_t)(3 + dg);
   d->nclasses = nc;
   d->nstates = n;
   d->next = malloc((size_t)n * (size_t)nc * sizeof *d->next);
@@ -319,16 +321,31 @@ int dm_jl_multiple_of(int64_t k, dm_dfa **out) {
     return DM_ENOMEM;
   }
   for (size_t i = 0; i < (size_t)n * (size_t)nc; i++) d->next[i] = -1;
+#define INT_(r) (2 + (r))
+#define DOT_(r) (2 + a + (r))
+#define FRAC_(r, f) (2 + 2 * a + ((int64_t)(f) - 1) * a + (r))
   d->next[0 * nc + 1] = 1;
-  d->next[0 * nc + 2] = 2;
-  for (int dg = 1; dg < 10; dg++) {
-    d->next[0 * nc + 2 + dg] = 3 + (int)(dg % k);
-    d->next[1 * nc + 2 + dg] = 3 + (int)(dg % k);
+  for (int dg = 0; dg < 10; dg++) {
+    d->next[0 * nc + 3 + dg] = (int32_t)INT_(dg % a);
+    d->next[1 * nc + 3 + dg] = (int32_t)INT_(dg % a);
   }
-  for (int64_t r = 0; r < k; r++)
-    for (int dg = 0; dg < 10; dg++) d->next[(size_t)(3 + r) * nc + 2 + dg] = 3 + (int)((r * 10 + dg) % k);
-  d->accept[2] = 1;
-  d->accept[3] = 1;
+  /* pow10[f] = 10^(j - f) mod a: the scale still missing after f fraction digits */
+  int64_t pw[32];
+  pw[j] = 1 % a;
+  for (int f = j - 1; f >= 0; f--) pw[f] = (pw[f + 1] * 10) % a;
+  for (int64_t r = 0; r < a; r++) {
+    for (int dg = 0; dg < 10; dg++) {
+      d->next[(size_t)INT_(r) * nc + 3 + dg] = (int32_t)INT_((r * 10 + dg) % a);
+      if (j >= 1) d->next[(size_t)DOT_(r) * nc + 3 + dg] = (int32_t)FRAC_((r * 10 + dg) % a, 1);
+      for (int f = 1; f < j; f++) d->next[(size_t)FRAC_(r, f) * nc + 3 + dg] = (int32_t)FRAC_((r * 10 + dg) % a, f + 1);
+    }
+    d->next[(size_t)INT_(r) * nc + 2] = (int32_t)DOT_(r);
+    d->accept[INT_(r)] = (r * pw[0]) % a == 0;
+    for (int f = 1; f <= j; f++) d->accept[FRAC_(r, f)] = (r * pw[f]) % a == 0;
+  }
+#undef INT_
+#undef DOT_
+#undef FRAC_
   int rc = dm_dfa_minimize(d);
   if (rc) {
     dm_dfa_free(d);

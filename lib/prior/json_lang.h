@@ -43,7 +43,9 @@ int dm_decimal_from_double(double v, dm_decimal *out);
 /* Canonical numbers v with v `op` b. */
 dm_re_node *dm_jl_number_cmp(dm_re *re, dm_cmp op, const dm_decimal *b);
 
-/* DFA of canonical integers divisible by k (1 <= k <= 1,000,000); caller owns it. */
-int dm_jl_multiple_of(int64_t k, dm_dfa **out);
+/* DFA of number texts whose value is a multiple of a * 10^-j (a >= 1, 0 <= j <= 30,
+ * a * (j + 2) <= 2,000,000; intersect with the canonical number language). The
+ * caller owns *out. DM_ERANGE outside those limits. */
+int dm_jl_multiple_of(int64_t a, int j, dm_dfa **out);
 
 #endif

@@ -24,4 +24,4 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/json_lang.h lib/prior/json_lang.c \
 	lib/prior/json_canon.h lib/prior/json_canon.c \
 	lib/prior/schema.h lib/prior/schema_ctx.h lib/prior/schema_compile.c \
-	lib/prior/schema_types.c lib/prior/formats.c
+	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/formats.c

@@ -186,12 +186,12 @@ static const char *const applied_keywords[] = {
   "allOf", "not", "$ref", "$defs", "definitions", "minLength", "maxLength", "pattern",
   "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
   "minProperties", "maxProperties", "if", "then", "else", "contains", "minContains",
-  "maxContains",
+  "maxContains", "propertyNames", "dependentRequired", "dependentSchemas",
 };
 static const char *const annotation_keywords[] = {
   "title", "description", "default", "examples", "$comment", "deprecated",
   "readOnly", "writeOnly", "contentEncoding", "contentMediaType", "contentSchema",
-  "$vocabulary",
+  "$vocabulary", "$anchor",
 };
 
 static bool in_list(const char *k, const char *const *list, size_t n) {
@@ -225,7 +225,7 @@ static int check_keywords(sc_ctx *c, const cJSON *s, bool is_root) {
     }
     const char *why = "is not supported";
     if (strcmp(k, "$id") == 0) why = "in a subschema is not supported (references resolve against the document root)";
-    else if (strcmp(k, "$dynamicRef") == 0 || strcmp(k, "$dynamicAnchor") == 0 || strcmp(k, "$anchor") == 0)
+    else if (strcmp(k, "$dynamicRef") == 0 || strcmp(k, "$dynamicAnchor") == 0)
       why = "is not supported (use $ref with a JSON pointer such as \"#/$defs/name\")";
     else if (strcmp(k, "uniqueItems") == 0) why = "is not supported (uniqueness is not a regular language)";
     else if (strncmp(k, "unevaluated", 11) == 0) why = "is not supported";
@@ -238,8 +238,23 @@ static int check_keywords(sc_ctx *c, const cJSON *s, bool is_root) {
 
 /* ------------------------------------------------------------------ references */
 
+/* The schema object with "$anchor": name (plain-name fragments). */
+static const cJSON *find_anchor(const cJSON *v, const char *name) {
+  if (cJSON_IsObject(v)) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(v, "$anchor");
+    if (cJSON_IsString(a) && strcmp(a->valuestring, name) == 0) return v;
+  }
+  if (cJSON_IsObject(v) || cJSON_IsArray(v))
+    for (const cJSON *m = v->child; m; m = m->next) {
+      const cJSON *r = find_anchor(m, name);
+      if (r) return r;
+    }
+  return NULL;
+}
+
 static const cJSON *resolve_ref(sc_ctx *c, const char *ref) {
   if (ref[0] != '#') return NULL;
+  if (ref[1] && ref[1] != '/') return find_anchor(c->root, ref + 1);
   const cJSON *cur = c->root;
   const char *p = ref + 1;
   while (*p) {

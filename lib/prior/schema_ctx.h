@@ -50,6 +50,11 @@ dm_dfa *sc_copy(sc_ctx *c, const dm_dfa *d);
 dm_dfa *sc_any(sc_ctx *c, int depth);
 dm_dfa *sc_literal(sc_ctx *c, const cJSON *v);
 
+/* A non-negative integer keyword: 1 present (value in *v), 0 absent, -1 error. */
+int sc_get_count(sc_ctx *c, const cJSON *s, const char *kw, long *v);
+/* The language of the object keywords of s (schema_object.c). */
+dm_dfa *sc_lang_object(sc_ctx *c, const cJSON *s);
+
 /* The language of a schema at the current place. */
 dm_dfa *sc_schema(sc_ctx *c, const cJSON *s);
 /* Types allowed by "type" (all when absent). */

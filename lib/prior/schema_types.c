@@ -39,8 +39,7 @@ int sc_type_mask(sc_ctx *c, const cJSON *s, unsigned *mask) {
   return DM_OK;
 }
 
-/* A non-negative integer keyword: 1 present (value in *v), 0 absent, -1 error. */
-static int get_count(sc_ctx *c, const cJSON *s, const char *kw, long *v) {
+int sc_get_count(sc_ctx *c, const cJSON *s, const char *kw, long *v) {
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(s, kw);
   if (!k) return 0;
   if (!cJSON_IsNumber(k) || k->valuedouble < 0 || k->valuedouble != floor(k->valuedouble) || k->valuedouble > 1e9) {
@@ -87,14 +86,29 @@ static dm_dfa *lang_number(sc_ctx *c, const cJSON *s, bool integer_only) {
     if (!cJSON_IsNumber(k) || k->valuedouble <= 0) {
       dm_dfa_free(L);
       L = sc_fail(c, DM_ESPEC, "\"multipleOf\" must be a number greater than 0");
-    } else if (k->valuedouble != floor(k->valuedouble) || k->valuedouble > 1e6) {
-      dm_dfa_free(L);
-      L = sc_fail(c, DM_ESPEC, "\"multipleOf\" compiles exactly for integers up to 1000000 only (got %g)",
-                  k->valuedouble);
     } else {
+      /* k = a * 10^-j with the shortest decimal of the double */
+      dm_decimal dk;
+      int64_t a = 0;
+      int j = 0;
+      int rc = dm_decimal_from_double(k->valuedouble, &dk);
+      if (rc == DM_OK) {
+        j = (int)strlen(dk.frac);
+        a = dk.ipart;
+        for (int q = 0; q < j && a < INT64_MAX / 10; q++) a = a * 10 + (dk.frac[q] - '0');
+      }
       dm_dfa *m = NULL;
-      int rc = dm_jl_multiple_of((int64_t)k->valuedouble, &m);
-      L = rc ? (dm_dfa_free(L), sc_fail(c, rc, "out of memory")) : sc_and(c, L, m);
+      if (rc == DM_OK) rc = dm_jl_multiple_of(a, j, &m);
+      if (rc == DM_ENOMEM) {
+        dm_dfa_free(L);
+        L = sc_fail(c, rc, "out of memory");
+      } else if (rc) {
+        dm_dfa_free(L);
+        L = sc_fail(c, DM_ESPEC, "\"multipleOf\": %g does not compile exactly (digits times fraction length too large)",
+                    k->valuedouble);
+      } else {
+        L = sc_and(c, L, m);
+      }
     }
     sc_pop(c, old);
   }
@@ -106,7 +120,7 @@ static dm_dfa *lang_number(sc_ctx *c, const cJSON *s, bool integer_only) {
 static dm_dfa *lang_string(sc_ctx *c, const cJSON *s) {
   dm_dfa *V = NULL; /* decoded value language; NULL = any string */
   long mn = 0, mx = -1;
-  int has_mn = get_count(c, s, "minLength", &mn), has_mx = get_count(c, s, "maxLength", &mx);
+  int has_mn = sc_get_count(c, s, "minLength", &mn), has_mx = sc_get_count(c, s, "maxLength", &mx);
   if (has_mn < 0 || has_mx < 0) return NULL;
   if (has_mn || has_mx) {
     if (mn > MAX_STRING_LENGTH || (has_mx && mx > MAX_STRING_LENGTH)) {
@@ -179,7 +193,7 @@ static dm_dfa *lang_string(sc_ctx *c, const cJSON *s) {
 
 static dm_dfa *lang_array(sc_ctx *c, const cJSON *s) {
   long mn = 0, mx = -1;
-  int has_mn = get_count(c, s, "minItems", &mn), has_mx = get_count(c, s, "maxItems", &mx);
+  int has_mn = sc_get_count(c, s, "minItems", &mn), has_mx = sc_get_count(c, s, "maxItems", &mx);
   if (has_mn < 0 || has_mx < 0) return NULL;
   const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(s, "prefixItems");
   const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
@@ -239,7 +253,7 @@ static dm_dfa *lang_array(sc_ctx *c, const cJSON *s) {
   const cJSON *cont = cJSON_GetObjectItemCaseSensitive(s, "contains");
   long cmin = 1, cmax = -1;
   if (cont) {
-    int r1 = get_count(c, s, "minContains", &cmin), r2 = get_count(c, s, "maxContains", &cmax);
+    int r1 = sc_get_count(c, s, "minContains", &cmin), r2 = sc_get_count(c, s, "maxContains", &cmax);
     if (r1 < 0 || r2 < 0) goto out;
     if (!r1) cmin = 1;
     if (!r2) cmax = -1;
@@ -319,275 +333,6 @@ out:
   return L;
 }
 
-/* ------------------------------------------------------------------ objects */
-
-typedef struct member {
-  const char *key;
-  dm_dfa *value;   /* NULL: the member may not appear */
-  bool required;
-} member;
-
-/* Does the (search-semantics) pattern match key? -1 on a bad pattern (error set). */
-static int pattern_matches(sc_ctx *c, const char *pattern, const char *key) {
-  dm_dfa *d = NULL;
-  dm_error e;
-  dm_error_clear(&e);
-  int rc = dm_dfa_from_search_pattern(pattern, strlen(pattern), c->p.max_states, &d, &e);
-  if (rc) {
-    sc_fail(c, rc, "regex error at byte %zu: %s", e.offset, e.message);
-    return -1;
-  }
-  bool m = dm_dfa_match(d, (const uint8_t *)key, strlen(key));
-  dm_dfa_free(d);
-  return m;
-}
-
-static dm_dfa *lang_object(sc_ctx *c, const cJSON *s) {
-  const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
-  const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required");
-  const cJSON *addl = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
-  const cJSON *pats = cJSON_GetObjectItemCaseSensitive(s, "patternProperties");
-  long mn = 0, mx = -1;
-  int has_mn = get_count(c, s, "minProperties", &mn), has_mx = get_count(c, s, "maxProperties", &mx);
-  if (has_mn < 0 || has_mx < 0) return NULL;
-  const char *bad = props && !cJSON_IsObject(props) ? "properties"
-                    : req && !cJSON_IsArray(req) ? "required"
-                    : pats && !cJSON_IsObject(pats) ? "patternProperties"
-                    : addl && !cJSON_IsObject(addl) && !cJSON_IsBool(addl) ? "additionalProperties" : NULL;
-  if (bad) {
-    size_t old = sc_push(c, bad);
-    sc_fail(c, DM_ESPEC, "\"%s\" has the wrong type", bad);
-    sc_pop(c, old);
-    return NULL;
-  }
-  if (req)
-    for (const cJSON *r = req->child; r; r = r->next)
-      if (!cJSON_IsString(r)) {
-        size_t old = sc_push(c, "required");
-        sc_fail(c, DM_ESPEC, "\"required\" must list strings");
-        sc_pop(c, old);
-        return NULL;
-      }
-  /* additional members: without "additionalProperties", generation mode closes
-   * objects that list their properties (what users of constrained generation
-   * expect); an object schema that lists none stays open, as in spec mode */
-  bool addl_open = addl ? !cJSON_IsFalse(addl) : (c->p.spec_mode || (!props && !pats));
-  int n = c->kr.n;
-  member *mem = calloc((size_t)(n ? n : 1), sizeof *mem);
-  dm_dfa *Vadd = NULL, *L = NULL;
-  dm_dfa **pk = NULL, **pv = NULL; /* per pattern: extra-key language, value language */
-  int npat = pats ? cJSON_GetArraySize(pats) : 0;
-  dm_re *re = NULL;
-  if (!mem) return sc_fail(c, DM_ENOMEM, "out of memory");
-  if (addl_open) {
-    if (addl && cJSON_IsObject(addl)) {
-      size_t old = sc_push(c, "additionalProperties");
-      Vadd = sc_schema(c, addl);
-      sc_pop(c, old);
-    } else {
-      Vadd = sc_any(c, c->p.any_depth);
-    }
-    if (!Vadd) goto out;
-  }
-  /* the ranked (known) keys */
-  for (int i = 0; i < n; i++) {
-    const char *key = c->kr.keys[i];
-    mem[i].key = key;
-    if (req)
-      for (const cJSON *r = req->child; r; r = r->next)
-        if (strcmp(r->valuestring, key) == 0) mem[i].required = true;
-    const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, key) : NULL;
-    dm_dfa *V = NULL;
-    bool matched = false;
-    if (ps) {
-      size_t o1 = sc_push(c, "properties"), o2 = sc_push(c, key);
-      V = sc_schema(c, ps);
-      sc_pop(c, o2);
-      sc_pop(c, o1);
-      if (!V) goto out;
-      matched = true;
-    }
-    if (pats) {
-      size_t o1 = sc_push(c, "patternProperties");
-      for (const cJSON *p = pats->child; p; p = p->next) {
-        size_t o2 = sc_push(c, p->string);
-        int hit = pattern_matches(c, p->string, key);
-        if (hit > 0) {
-          dm_dfa *W = sc_schema(c, p);
-          V = V ? sc_and(c, V, W) : W;
-          matched = true;
-        }
-        sc_pop(c, o2);
-        if (hit < 0 || (hit > 0 && !V)) { sc_pop(c, o1); goto out; }
-      }
-      sc_pop(c, o1);
-    }
-    if (!matched && Vadd) {
-      V = sc_copy(c, Vadd);
-      if (!V) goto out;
-    }
-    mem[i].value = V;
-  }
-  /* extra keys (not ranked): per pattern, and the additional ones */
-  bool extras = false;
-  dm_dfa *known = NULL; /* decoded ranked keys */
-  {
-    re = dm_re_new();
-    if (!re) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-    dm_re_node **lits = calloc((size_t)(n ? n : 1), sizeof *lits);
-    if (!lits) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-    for (int i = 0; i < n; i++) lits[i] = dm_re_literal(re, mem[i].key, strlen(mem[i].key));
-    known = sc_tree(c, re, dm_re_alt(re, lits, n));
-    re = NULL;
-    free(lits);
-    if (!known) goto out;
-  }
-  if (npat) {
-    pk = calloc((size_t)npat, sizeof *pk);
-    pv = calloc((size_t)npat, sizeof *pv);
-    if (!pk || !pv) { dm_dfa_free(known); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-    size_t o1 = sc_push(c, "patternProperties");
-    int j = 0;
-    for (const cJSON *p = pats->child; p; p = p->next, j++) {
-      size_t o2 = sc_push(c, p->string);
-      dm_error e;
-      dm_error_clear(&e);
-      dm_dfa *K = NULL;
-      int rc = dm_dfa_from_search_pattern(p->string, strlen(p->string), c->p.max_states, &K, &e);
-      if (rc) sc_fail(c, rc, "regex error at byte %zu: %s", e.offset, e.message);
-      else pk[j] = K;
-      if (pk[j]) pv[j] = sc_schema(c, p);
-      sc_pop(c, o2);
-      if (!pk[j] || !pv[j]) { sc_pop(c, o1); dm_dfa_free(known); goto out; }
-    }
-    /* overlapping patterns would need the intersection of their schemas per key */
-    for (j = 0; j < npat; j++)
-      for (int q = j + 1; q < npat; q++) {
-        dm_dfa *both = sc_and(c, sc_copy(c, pk[j]), sc_copy(c, pk[q]));
-        if (!both) { sc_pop(c, o1); dm_dfa_free(known); goto out; }
-        bool overlap = !dm_dfa_is_empty(both);
-        dm_dfa_free(both);
-        if (overlap) {
-          sc_fail(c, DM_ESPEC, "patternProperties whose patterns overlap are not supported");
-          sc_pop(c, o1);
-          dm_dfa_free(known);
-          goto out;
-        }
-      }
-    sc_pop(c, o1);
-  }
-  /* key languages for extras: pattern keys minus known; additional keys: the rest */
-  dm_dfa *Kadd = NULL;
-  if (Vadd) {
-    dm_dfa *taken = sc_copy(c, known);
-    for (int j = 0; j < npat && taken; j++) taken = sc_or(c, taken, sc_copy(c, pk[j]));
-    re = dm_re_new();
-    dm_dfa *anystr = re ? sc_tree(c, re, dm_re_repeat(re, dm_jl_any_char(re), 0, -1)) : NULL;
-    re = NULL;
-    Kadd = sc_and(c, anystr, sc_not(c, taken));
-    if (!Kadd) { dm_dfa_free(known); goto out; }
-    extras = !dm_dfa_is_empty(Kadd);
-  }
-  for (int j = 0; j < npat; j++) {
-    pk[j] = sc_and(c, pk[j], sc_not(c, sc_copy(c, known)));
-    if (!pk[j]) { dm_dfa_free(known); dm_dfa_free(Kadd); goto out; }
-    if (!dm_dfa_is_empty(pk[j])) extras = true;
-  }
-  dm_dfa_free(known);
-
-  /* graph over (ranked key index i, members written so far c, capped) */
-  {
-    long cap = has_mx ? mx : (has_mn && mn > 1 ? mn : 1);
-    if (cap > 64) {
-      size_t old = sc_push(c, has_mx ? "maxProperties" : "minProperties");
-      sc_fail(c, DM_ESPEC, "property counts above 64 do not compile exactly");
-      sc_pop(c, old);
-      dm_dfa_free(Kadd);
-      goto out;
-    }
-    int W = (int)cap + 1;
-    int nstates = (n + 1) * W;
-    int max_edges = nstates * 2 + W + 4;
-    re = dm_re_new();
-    if (!re) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-    dm_re_node *g = dm_re_graph_new(re, nstates, max_edges);
-    dm_re_node *comma = dm_re_literal(re, ",", 1);
-    if (!g || !comma) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-    for (int i = 0; i < n; i++) {
-      dm_re_node *lab = NULL;
-      if (mem[i].value) {
-        dm_buf kb = {0};
-        dm_canon_string(&kb, mem[i].key, strlen(mem[i].key));
-        dm_buf_put(&kb, ":", 1);
-        dm_re_node *kk[2] = {kb.oom ? NULL : dm_re_literal(re, kb.s, kb.n), dm_re_dfa(re, mem[i].value, 0)};
-        dm_buf_free(&kb);
-        lab = kk[0] ? dm_re_cat(re, kk, 2) : NULL;
-        if (!lab) { dm_dfa_free(Kadd); sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
-      }
-      for (int cnt = 0; cnt < W; cnt++) {
-        int from = i * W + cnt;
-        if (!mem[i].required) dm_re_graph_edge(g, from, (i + 1) * W + cnt, NULL);
-        if (lab) {
-          int to_cnt = cnt + 1;
-          if (to_cnt >= W) {
-            if (has_mx) continue;
-            to_cnt = W - 1;
-          }
-          dm_re_node *l2 = lab;
-          if (cnt > 0) {
-            dm_re_node *kk[2] = {comma, lab};
-            l2 = dm_re_cat(re, kk, 2);
-          }
-          dm_re_graph_edge(g, from, (i + 1) * W + to_cnt, l2);
-        }
-      }
-    }
-    if (extras) {
-      /* one extra member: "key":value for a pattern key or an additional key */
-      dm_re_node *alts[65];
-      int na = 0;
-      for (int j = 0; j < npat && na < 64; j++) {
-        if (dm_dfa_is_empty(pk[j])) continue;
-        dm_re_node *kk[3] = {dm_jl_string_of(re, pk[j]), dm_re_literal(re, ":", 1), dm_re_dfa(re, pv[j], 0)};
-        alts[na++] = dm_re_cat(re, kk, 3);
-      }
-      if (Kadd && !dm_dfa_is_empty(Kadd)) {
-        dm_re_node *kk[3] = {dm_jl_string_of(re, Kadd), dm_re_literal(re, ":", 1), dm_re_dfa(re, Vadd, 0)};
-        alts[na++] = dm_re_cat(re, kk, 3);
-      }
-      dm_re_node *extra = dm_re_alt(re, alts, na);
-      for (int cnt = 0; cnt < W; cnt++) {
-        int to_cnt = cnt + 1;
-        if (to_cnt >= W) {
-          if (has_mx) continue;
-          to_cnt = W - 1;
-        }
-        dm_re_node *l2 = extra;
-        if (cnt > 0) {
-          dm_re_node *kk[2] = {comma, extra};
-          l2 = dm_re_cat(re, kk, 2);
-        }
-        dm_re_graph_edge(g, n * W + cnt, n * W + to_cnt, l2);
-      }
-    }
-    for (int cnt = has_mn ? (int)(mn < W ? mn : W - 1) : 0; cnt < W; cnt++) g->graph->accept[n * W + cnt] = 1;
-    dm_re_node *parts[3] = {dm_re_literal(re, "{", 1), g, dm_re_literal(re, "}", 1)};
-    L = sc_tree(c, re, dm_re_cat(re, parts, 3));
-    re = NULL;
-  }
-  dm_dfa_free(Kadd);
-out:
-  dm_re_free(re);
-  for (int i = 0; i < n; i++) dm_dfa_free(mem[i].value);
-  free(mem);
-  for (int j = 0; j < npat && pk; j++) dm_dfa_free(pk[j]);
-  for (int j = 0; j < npat && pv; j++) dm_dfa_free(pv[j]);
-  free(pk);
-  free(pv);
-  dm_dfa_free(Vadd);
-  return L;
-}
-
 /* ------------------------------------------------------------------ union of types */
 
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
@@ -620,7 +365,7 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
     any = true;
   }
   if (mask & SC_OBJ) {
-    L = sc_or(c, L, lang_object(c, s));
+    L = sc_or(c, L, sc_lang_object(c, s));
     if (c->rc) { dm_dfa_free(L); return NULL; }
     any = true;
   }

@@ -35,6 +35,7 @@ START_TEST(generation_mode_cases) {
     {"{\"enum\":[\"red\",1,null,{\"a\":[true]}]}", {"\"red\"", "1", "null", "{\"a\":[true]}"}, {"\"blue\"", "1.0", "2"}},
     {"{\"type\":\"number\",\"exclusiveMinimum\":0.5,\"maximum\":2}", {"0.51", "1", "2", "1.999"}, {"0.5", "2.0001", "0.499", "-1", "2.0", "01"}},
     {"{\"type\":\"integer\",\"multipleOf\":3}", {"0", "3", "-9", "123"}, {"1", "-0", "3.0", "10"}},
+    {"{\"type\":\"number\",\"multipleOf\":0.25}", {"0", "0.25", "-1.5", "3", "12.75"}, {"0.1", "0.2", "1.251", "0.250"}},
     {"{\"type\":\"array\",\"items\":{\"type\":\"boolean\"},\"minItems\":1,\"maxItems\":2}", {"[true]", "[false,true]"}, {"[]", "[true,true,true]", "[1]", "[true ,false]"}},
     {"{\"type\":\"string\",\"pattern\":\"^[a-z]+$\",\"minLength\":2}", {"\"ab\"", "\"xyz\""}, {"\"a\"", "\"aB\"", "\"\""}},
     {"{\"type\":\"string\",\"pattern\":\"b\"}", {"\"b\"", "\"abc\"", "\"\\nb\""}, {"\"ac\"", "\"\""}},
@@ -67,7 +68,7 @@ START_TEST(refusals_carry_pointers) {
     {"{\"$ref\":\"#/$defs/missing\"}", "/$ref", "does not resolve"},
     {"{\"$ref\":\"http://example.com/s.json\"}", "/$ref", "only local references"},
     {"{\"allOf\":[]}", "/allOf", "non-empty array"},
-    {"{\"type\":\"integer\",\"multipleOf\":0.5}", "/multipleOf", "integers"},
+    {"{\"type\":\"number\",\"multipleOf\":0.123456789}", "/multipleOf", "does not compile exactly"},
     {"{\"type\":\"string\",\"format\":\"colour\"}", "/format", "unknown format"},
     {"{\"anyOf\":[{\"type\":\"object\",\"properties\":{\"x\":{\"frobnicate\":1}}}]}", "/anyOf/0/properties/x/frobnicate", "--lenient"},
     {"{\"minLength\":-1}", "/minLength", "non-negative integer"},
@@ -159,7 +160,7 @@ START_TEST(json_schema_test_suite) {
     if (strstr(de->d_name, ".json")) names[nn++] = strdup(de->d_name);
   closedir(dh);
   qsort(names, (size_t)nn, sizeof *names, cmp_str);
-  int schemas = 0, accepted = 0, instances = 0, wrong = 0;
+  int schemas = 0, accepted = 0, instances = 0, wrong = 0, optional_schemas = 0, optional_accepted = 0;
   dm_log_set_level(DM_LOG_ERROR);
   for (int f = 0; f < nn; f++) {
     char path[8192];
@@ -175,6 +176,10 @@ START_TEST(json_schema_test_suite) {
       cJSON *tests = cJSON_GetObjectItem(g, "tests");
       schemas++;
       file_schemas++;
+      /* the suite's families the issue allows us to refuse */
+      bool allowed_refusal = strncmp(names[f], "unevaluated", 11) == 0 || strcmp(names[f], "dynamicRef.json") == 0 ||
+                             strcmp(names[f], "refRemote.json") == 0;
+      optional_schemas += allowed_refusal;
       dm_schema_params p = dm_schema_default_params();
       p.spec_mode = 1;
       dm_dfa *d = NULL;
@@ -187,6 +192,7 @@ START_TEST(json_schema_test_suite) {
       }
       accepted++;
       file_accepted++;
+      optional_accepted += allowed_refusal;
       for (cJSON *t = tests->child; t; t = t->next) {
         cJSON *data = cJSON_GetObjectItem(t, "data");
         bool valid = cJSON_IsTrue(cJSON_GetObjectItem(t, "valid"));
@@ -212,8 +218,11 @@ START_TEST(json_schema_test_suite) {
   dm_log_set_level(DM_LOG_WARN);
   printf("JSON-Schema-Test-Suite draft2020-12: %d/%d schemas compiled (%.1f%%), %d instances checked, %d wrong\n",
          accepted, schemas, 100.0 * accepted / schemas, instances, wrong);
+  int core = schemas - optional_schemas, core_accepted = accepted - optional_accepted;
+  printf("  without remote $ref, $dynamicRef, unevaluated*: %d/%d schemas compiled (%.1f%%)\n", core_accepted, core,
+         100.0 * core_accepted / core);
   ck_assert_int_eq(wrong, 0);
-  ck_assert_msg(accepted * 100 >= schemas * 60, "only %d of %d schemas compile", accepted, schemas);
+  ck_assert_msg(core_accepted * 100 >= core * 80, "only %d of %d schemas compile", core_accepted, core);
 }
 END_TEST
 
