@@ -38,6 +38,10 @@ int dm_cli_fail(const char *cmd, int status, const dm_error *err);
 /* Exit code for a status code. */
 int dm_cli_exit_code(int status);
 
+/* Read a whole file ("-" or NULL: stdin) into *out (NUL-terminated, caller frees). */
+int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err);
+
 int dm_cmd_info(int argc, char **argv);
+int dm_cmd_check(int argc, char **argv);
 
 #endif

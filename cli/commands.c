@@ -21,10 +21,32 @@ const dm_command dm_commands[] = {
    "positions the prior forces.\n",
    NULL},
   {"check", "check that a text is in a spec's language",
-   "Usage: dimple check (--schema FILE | --regex RE | --template T | --form FILE) [TEXT | -]\n"
+   "Usage: dimple check (--schema FILE | --regex RE) [--canonical] [options] [FILE | -]\n"
    "\n"
-   "Exit 0 when the text is in the language, 1 when it is not.\n",
-   NULL},
+   "Exit 0 when the text (FILE, or stdin) is in the spec's language, 1 when it is\n"
+   "not; then stderr names the first byte (line:col) no valid text continues with.\n"
+   "A regex matches the whole text. A JSON Schema's language is the canonical\n"
+   "serialization of its valid instances: compact, members in the schema's order,\n"
+   "numbers without exponent or trailing zeros, only \\\" \\\\ and control\n"
+   "characters escaped. --canonical first rewrites a JSON document into that form\n"
+   "(member order and whitespace; values untouched), so any valid document passes.\n"
+   "\n"
+   "Options:\n"
+   "  --schema FILE   a JSON Schema (draft 2020-12)\n"
+   "  --regex RE      a regular expression (whole-text match)\n"
+   "  --canonical     canonicalize the JSON input first (needs --schema)\n"
+   "  --spec-mode     JSON Schema defaults of the specification: objects open unless\n"
+   "                  \"additionalProperties\" says otherwise, \"format\" not checked\n"
+   "  --lenient       ignore (and list) unsupported schema keywords instead of failing\n"
+   "  --exact         keep a trailing newline of the input (dropped by default)\n"
+   "  -q, --quiet     no message, only the exit status\n"
+   "  -h, --help      this help\n"
+   "\n"
+   "Exit status: 0 in the language, 1 not in it, 2 usage, 3 bad spec.\n"
+   "Examples:\n"
+   "  echo 2024-05-01 | dimple check --regex '[0-9]{4}-[0-9]{2}-[0-9]{2}'\n"
+   "  dimple check --schema person.json --canonical answer.json\n",
+   dm_cmd_check},
   {"tokenize", "turn text into token ids with a model's tokenizer",
    "Usage: dimple tokenize (--model DIR | --tokenizer FILE) [--special] [--json] [TEXT | -]\n",
    NULL},

@@ -50,7 +50,7 @@ tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
-DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 

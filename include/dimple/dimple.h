@@ -9,6 +9,7 @@
 #define DIMPLE_DIMPLE_H
 
 #include <dimple/runtime.h>
+#include <dimple/prior.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,6 +1,6 @@
 # libdimple, part 1: the prior compiler (spec → canvas).
 lib_LTLIBRARIES += lib/libdimple.la
-dimpleinclude_HEADERS += include/dimple/dimple.h
+dimpleinclude_HEADERS += include/dimple/dimple.h include/dimple/prior.h
 
 lib_libdimple_la_SOURCES = \
 	lib/prior/bitset.h lib/prior/bitset.c
@@ -24,4 +24,5 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/json_lang.h lib/prior/json_lang.c \
 	lib/prior/json_canon.h lib/prior/json_canon.c \
 	lib/prior/schema.h lib/prior/schema_ctx.h lib/prior/schema_compile.c \
-	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/formats.c
+	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/formats.c \
+	lib/prior/lang.c
