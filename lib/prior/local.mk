@@ -26,3 +26,8 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/schema.h lib/prior/schema_ctx.h lib/prior/schema_compile.c \
 	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/formats.c \
 	lib/prior/lang.c
+
+# Vocabulary view, token automata, slot feasibility.
+lib_libdimple_la_SOURCES += \
+	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c \
+	lib/prior/feasible.h lib/prior/feasible.c

@@ -1,0 +1,189 @@
+/* Slot feasibility: forward and live state sets, allowed tokens, incremental commits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "feasible.h"
+
+#define FW(s, i) ((s)->fw + (size_t)(i) * (s)->qw)
+#define LV(s, i) ((s)->lv + (size_t)(i) * (s)->qw)
+
+static inline bool has(const uint64_t *b, int32_t q) { return (b[q >> 6] >> (q & 63)) & 1; }
+static inline void put(uint64_t *b, int32_t q) { b[q >> 6] |= (uint64_t)1 << (q & 63); }
+
+/* out = the states reached from `from` through position i. DM_OK / DM_ENOMEM. */
+static int step_set(dm_slot *s, int32_t i, const uint64_t *from, uint64_t *out) {
+  memset(out, 0, s->qw * sizeof *out);
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = from[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      if (s->tok[i] >= 0) {
+        int32_t t = dm_tokauto_step(s->ta, q, s->tok[i]);
+        if (t >= 0) put(out, t);
+      } else {
+        const dm_tokrow *r = dm_tokauto_row(s->ta, q);
+        if (!r) return DM_ENOMEM;
+        for (size_t k = 0; k < s->qw; k++) out[k] |= r->succ[k];
+      }
+    }
+  return DM_OK;
+}
+
+/* lv[i] = the states of fw[i] with a step through position i into lv[i+1]. */
+static int live_set(dm_slot *s, int32_t i, uint64_t *out) {
+  const uint64_t *next = LV(s, i + 1), *fw = FW(s, i);
+  memset(out, 0, s->qw * sizeof *out);
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = fw[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      bool ok = false;
+      if (s->tok[i] >= 0) {
+        int32_t t = dm_tokauto_step(s->ta, q, s->tok[i]);
+        ok = t >= 0 && has(next, t);
+      } else {
+        const dm_tokrow *r = dm_tokauto_row(s->ta, q);
+        if (!r) return DM_ENOMEM;
+        for (size_t k = 0; k < s->qw && !ok; k++) ok = (r->succ[k] & next[k]) != 0;
+      }
+      if (ok) put(out, q);
+    }
+  return DM_OK;
+}
+
+static void final_live(dm_slot *s) {
+  uint64_t *l = LV(s, s->n);
+  const uint64_t *f = FW(s, s->n);
+  memset(l, 0, s->qw * sizeof *l);
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = f[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      if (dm_tokauto_accepting(s->ta, q)) put(l, q);
+    }
+}
+
+int dm_slot_init(dm_slot *s, dm_tokauto *ta, int32_t n, const int32_t *fixed) {
+  memset(s, 0, sizeof *s);
+  s->ta = ta;
+  s->n = n;
+  s->qw = dm_tokauto_qwords(ta);
+  s->tok = malloc((size_t)(n ? n : 1) * sizeof *s->tok);
+  s->fw = calloc((size_t)(n + 1) * s->qw, sizeof *s->fw);
+  s->lv = calloc((size_t)(n + 1) * s->qw, sizeof *s->lv);
+  s->tmp = calloc(s->qw, sizeof *s->tmp);
+  if (!s->tok || !s->fw || !s->lv || !s->tmp) {
+    dm_slot_free(s);
+    return DM_ENOMEM;
+  }
+  for (int32_t i = 0; i < n; i++) s->tok[i] = fixed ? fixed[i] : -1;
+  put(FW(s, 0), 0);
+  for (int32_t i = 0; i < n; i++)
+    if (step_set(s, i, FW(s, i), FW(s, i + 1))) return DM_ENOMEM;
+  final_live(s);
+  for (int32_t i = n - 1; i >= 0; i--)
+    if (live_set(s, i, LV(s, i))) return DM_ENOMEM;
+  return dm_slot_feasible(s) ? DM_OK : DM_EINFEASIBLE;
+}
+
+void dm_slot_free(dm_slot *s) {
+  if (!s) return;
+  free(s->tok);
+  free(s->fw);
+  free(s->lv);
+  free(s->tmp);
+  memset(s, 0, sizeof *s);
+}
+
+bool dm_slot_feasible(const dm_slot *s) { return s->lv && has(LV(s, 0), 0); }
+
+bool dm_slot_allows(dm_slot *s, int32_t pos, int32_t tok) {
+  if (pos < 0 || pos >= s->n) return false;
+  if (s->tok[pos] >= 0) return s->tok[pos] == tok;
+  const uint64_t *l = LV(s, pos), *next = LV(s, pos + 1);
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = l[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      int32_t t = dm_tokauto_step(s->ta, q, tok);
+      if (t >= 0 && has(next, t)) return true;
+    }
+  return false;
+}
+
+int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
+  size_t vw = dm_tokauto_vwords(s->ta);
+  memset(out, 0, vw * sizeof *out);
+  if (pos < 0 || pos >= s->n) return 0;
+  if (s->tok[pos] >= 0) {
+    put(out, s->tok[pos]);
+    return 1;
+  }
+  const uint64_t *l = LV(s, pos), *next = LV(s, pos + 1);
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = l[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      const dm_tokrow *r = dm_tokauto_row(s->ta, q);
+      if (!r) return DM_ENOMEM;
+      for (int32_t k = 0; k < r->n; k++) {
+        if (!has(next, r->next[k])) continue;
+        const uint64_t *set = dm_tokauto_set(s->ta, r->set[k], NULL);
+        for (size_t x = 0; x < vw; x++) out[x] |= set[x];
+      }
+    }
+  int32_t count = 0;
+  for (size_t x = 0; x < vw; x++) count += __builtin_popcountll(out[x]);
+  return count;
+}
+
+int32_t dm_slot_forced(dm_slot *s, int32_t pos) {
+  if (pos < 0 || pos >= s->n || s->tok[pos] >= 0) return -1;
+  /* one token overall: walk the groups, stop at the second distinct token */
+  const uint64_t *l = LV(s, pos), *next = LV(s, pos + 1);
+  int32_t only = -1;
+  for (size_t w = 0; w < s->qw; w++)
+    for (uint64_t bits = l[w]; bits; bits &= bits - 1) {
+      int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+      const dm_tokrow *r = dm_tokauto_row(s->ta, q);
+      if (!r) return -1;
+      for (int32_t k = 0; k < r->n; k++) {
+        if (!has(next, r->next[k])) continue;
+        int32_t count;
+        const uint64_t *set = dm_tokauto_set(s->ta, r->set[k], &count);
+        if (count > 1) return -1;
+        for (size_t x = 0; x < dm_tokauto_vwords(s->ta); x++)
+          if (set[x]) {
+            int32_t t = (int32_t)(x * 64 + (size_t)__builtin_ctzll(set[x]));
+            if (only >= 0 && only != t) return -1;
+            only = t;
+            break;
+          }
+      }
+    }
+  return only;
+}
+
+int dm_slot_commit(dm_slot *s, int32_t pos, int32_t tok) {
+  if (pos < 0 || pos >= s->n || s->tok[pos] >= 0) return DM_EINVAL;
+  if (!dm_slot_allows(s, pos, tok)) return DM_EINFEASIBLE;
+  s->tok[pos] = tok;
+  /* forward: fw shrinks to the right until it stops changing */
+  int32_t last = pos; /* last boundary whose fw changed */
+  for (int32_t i = pos; i < s->n; i++) {
+    if (step_set(s, i, FW(s, i), s->tmp)) return DM_ENOMEM;
+    if (memcmp(s->tmp, FW(s, i + 1), s->qw * sizeof *s->tmp) == 0) break;
+    memcpy(FW(s, i + 1), s->tmp, s->qw * sizeof *s->tmp);
+    last = i + 1;
+  }
+  /* live sets: recompute from the last changed boundary down; below pos stop when
+   * nothing changes */
+  if (last == s->n) final_live(s);
+  else if (last > pos) {
+    uint64_t *l = LV(s, last);
+    const uint64_t *f = FW(s, last);
+    for (size_t k = 0; k < s->qw; k++) l[k] &= f[k];
+  }
+  for (int32_t i = last > pos ? last - 1 : pos; i >= 0; i--) {
+    if (live_set(s, i, s->tmp)) return DM_ENOMEM;
+    bool same = memcmp(s->tmp, LV(s, i), s->qw * sizeof *s->tmp) == 0;
+    memcpy(LV(s, i), s->tmp, s->qw * sizeof *s->tmp);
+    if (same && i < pos) break;
+  }
+  return DM_OK;
+}
