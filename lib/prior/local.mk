@@ -30,4 +30,5 @@ lib_libdimple_la_SOURCES += \
 # Vocabulary view, token automata, slot feasibility.
 lib_libdimple_la_SOURCES += \
 	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c \
-	lib/prior/feasible.h lib/prior/feasible.c
+	lib/prior/feasible.h lib/prior/feasible.c \
+	lib/prior/grammar.h lib/prior/grammar.c
