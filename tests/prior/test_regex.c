@@ -291,6 +291,7 @@ static bool sample(const dm_re_node *n, buf *b) {
       return true;
     case DM_RE_ALT:
       return n->nkids > 0 && sample(n->kids[rn(n->nkids)], b);
+    case DM_RE_DFA: case DM_RE_GRAPH: return false; /* builders only, not from the parser */
     case DM_RE_REPEAT: {
       int max = n->max < 0 ? n->min + 3 : n->max;
       int k = n->min + rn(max - n->min + 1);
