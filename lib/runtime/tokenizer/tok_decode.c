@@ -318,12 +318,18 @@ int tk_build_view(dm_tokenizer *t, dm_error *err) {
   toks x = {0}, y = {0}, *r;
   tk_buf joined = {0};
   int rc = 0;
+  int bytelevel_only = t->byte_level && t->key_len && t->n_decs == 1 && t->decs[0].kind == TK_DEC_BYTELEVEL;
   for (int32_t id = 0; id < t->n_ids && !rc; id++) {
     const char *p = tk_pool_str(t, t->piece_off[id]);
     size_t pl = strlen(p);
     joined.len = 0;
     if (t->flags[id] & (DM_TOKEN_ADDED | DM_TOKEN_UNUSED)) {
       rc = tk_buf_put(&joined, p, pl);
+    } else if (bytelevel_only && t->key_len[id]) {
+      /* the chain is ByteLevel alone: the view is the raw bytes computed at load */
+      t->bytes_off[id] = t->key_off[id];
+      t->bytes_len[id] = t->key_len[id];
+      continue;
     } else {
       toks_clear(&x);
       if ((rc = tok_begin(&x, 0)) || (rc = tk_buf_put(&x.b, p, pl))) break;

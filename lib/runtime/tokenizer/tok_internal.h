@@ -75,8 +75,8 @@ uint64_t tk_hash(const void *data, size_t n);
 
 /* Map from byte strings (stored in the tokenizer pool) to ids; open addressing. */
 typedef struct tk_strmap {
-  uint32_t *slot; /* id + 1, 0 = empty */
-  uint32_t *hash; /* low 32 bits of the hash, to skip most compares */
+  uint32_t *slot; /* pairs (id + 1, low 32 bits of the hash); id + 1 == 0: empty */
+  uint32_t *hash; /* unused */
   size_t mask;
 } tk_strmap;
 
@@ -155,8 +155,10 @@ typedef struct tk_added {
 
 struct dm_tokenizer {
   tk_buf pool;               /* all strings */
+  size_t pool_hint;          /* bytes to reserve for the pool while loading */
   int32_t n_ids;
   uint32_t *piece_off;       /* piece (NUL-terminated) in pool */
+  uint32_t *piece_len;
   uint32_t *bytes_off, *bytes_len; /* vocabulary-view bytes in pool */
   uint8_t *flags;            /* DM_TOKEN_* */
 
@@ -236,6 +238,15 @@ int tk_bpe_word_ref(const dm_tokenizer *t, const char *w, size_t n, tk_ids *out)
 int tk_decode_ids(const dm_tokenizer *t, const int32_t *ids, size_t n, int flags, tk_buf *out);
 /* Compute bytes_off/bytes_len of every id (the vocabulary view). */
 int tk_build_view(dm_tokenizer *t, dm_error *err);
+
+/* tok_json.c: the scanner for model.vocab and model.merges. */
+int tk_json_string(const char *s, size_t n, size_t *i, tk_buf *out);
+void tk_json_model_spans(const char *s, size_t n, tk_span *vocab, tk_span *merges);
+typedef int (*tk_vocab_fn)(void *ctx, const char *key, size_t kn, long id, size_t at);
+int tk_json_vocab(const char *s, tk_span sp, tk_buf *scratch, tk_vocab_fn fn, void *ctx, size_t *bad_at);
+typedef int (*tk_merge_fn)(void *ctx, const char *a, size_t al, const char *b, size_t bl,
+                           size_t rank, size_t at);
+int tk_json_merges(const char *s, tk_span sp, tk_buf *scratch, tk_merge_fn fn, void *ctx, size_t *bad_at);
 
 /* Chat template detection from tokenizer_config.json's chat_template. */
 void tk_chat_detect(dm_tokenizer *t, const char *tmpl);

@@ -59,6 +59,7 @@ void dm_tokenizer_free(dm_tokenizer *t) {
   if (!t) return;
   tk_buf_free(&t->pool);
   free(t->piece_off);
+  free(t->piece_len);
   free(t->bytes_off);
   free(t->bytes_len);
   free(t->key_off);
@@ -156,7 +157,107 @@ static int merge_parts(const cJSON *m, const char **a, size_t *al, const char **
   return -1;
 }
 
-static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, dm_error *err) {
+/* Where the model's vocab and merges are: cJSON nodes, or spans of the text read by
+ * tok_json.c. */
+typedef struct model_src {
+  const char *text;
+  size_t len;
+  tk_span vocab, merges; /* len 0: not cut out, use the cJSON nodes */
+} model_src;
+
+typedef struct ventry {
+  int32_t id;
+  uint32_t off, len;
+} ventry;
+
+typedef struct vctx {
+  dm_tokenizer *t;
+  const model_src *src;
+  ventry *v;
+  size_t n, cap;
+  int32_t max_id;
+  dm_error *err;
+} vctx;
+
+static int vocab_add(void *ctx, const char *key, size_t kn, long id, size_t at) {
+  vctx *c = ctx;
+  if (id < 0 || id >= TK_MAX_IDS) {
+    char p[DM_ERROR_WHERE_MAX];
+    snprintf(p, sizeof p, "/model/vocab/%.200s", key);
+    dm_error_set_named(c->err, DM_EFORMAT, p, "expected an id in [0, %d)%s", TK_MAX_IDS,
+                       c->src && c->src->vocab.len ? "" : "");
+    (void)at;
+    return DM_EFORMAT;
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 1024;
+    ventry *v = realloc(c->v, cap * sizeof *v);
+    if (!v) return DM_ENOMEM;
+    c->v = v;
+    c->cap = cap;
+  }
+  uint32_t off = tk_pool_add(c->t, key, kn);
+  if (off == UINT32_MAX) return DM_ENOMEM;
+  c->v[c->n].id = (int32_t)id;
+  c->v[c->n].off = off;
+  c->v[c->n].len = (uint32_t)kn;
+  c->n++;
+  if ((int32_t)id > c->max_id) c->max_id = (int32_t)id;
+  return 0;
+}
+
+typedef struct mctx {
+  dm_tokenizer *t;
+  tk_buf cat;
+  const model_src *src;
+  dm_error *err;
+} mctx;
+
+static int merge_add(void *ctx, const char *a, size_t al, const char *b, size_t bl, size_t rank,
+                     size_t at) {
+  mctx *c = ctx;
+  dm_tokenizer *t = c->t;
+  int32_t ia = tk_piece_lookup(t, a, al), ib = tk_piece_lookup(t, b, bl), im;
+  if (b == a + al) { /* ["a", "b"] read back to back: the concatenation is there */
+    im = tk_piece_lookup(t, a, al + bl);
+  } else {
+    c->cat.len = 0;
+    if (tk_buf_put(&c->cat, a, al) || tk_buf_put(&c->cat, b, bl)) return DM_ENOMEM;
+    im = tk_piece_lookup(t, c->cat.p, c->cat.len);
+  }
+  if (ia < 0 || ib < 0 || im < 0) {
+    char p[64];
+    snprintf(p, sizeof p, "/model/merges/%zu", rank);
+    const char *which = ia < 0 ? a : ib < 0 ? b : NULL;
+    size_t wl = ia < 0 ? al : bl;
+    if (which)
+      dm_error_set_named(c->err, DM_ETOKENIZER, p, "merge refers to unknown token \"%.*s\"",
+                         (int)(wl > 100 ? 100 : wl), which);
+    else
+      dm_error_set_named(c->err, DM_ETOKENIZER, p, "merge result \"%.*s%.*s\" is not in the vocabulary",
+                         (int)(al > 50 ? 50 : al), a, (int)(bl > 50 ? 50 : bl), b);
+    (void)at;
+    return DM_ETOKENIZER;
+  }
+  tk_pairmap_put(&t->merges, ia, ib, (int32_t)rank, im);
+  t->n_merges = (int32_t)rank + 1;
+  return 0;
+}
+
+/* Report a syntax error of the scanner (-1) or a wrong shape (-2) at text offset. */
+static int scan_error(const model_src *src, int rc, size_t at, const char *ptr, dm_error *err) {
+  if (rc > -3) {
+    dm_error_set_at(err, DM_EFORMAT, src->text, src->len, at, "%s: %s", ptr,
+                    rc == -1 ? "not valid JSON (truncated or corrupt)"
+                             : strcmp(ptr, "/model/vocab") == 0 ? "expected {piece: id} with integer ids"
+                                                                : "expected \"a b\" or [\"a\", \"b\"]");
+    return DM_EFORMAT;
+  }
+  return rc;
+}
+
+static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, const model_src *src,
+                       dm_error *err) {
   if (!cJSON_IsObject(model)) return dm_error_set_named(err, DM_EFORMAT, "/model", "expected an object");
   const cJSON *ty = cJSON_GetObjectItemCaseSensitive(model, "type");
   if (ty && !cJSON_IsString(ty)) return dm_error_set_named(err, DM_EFORMAT, "/model/type", "expected a string");
@@ -186,88 +287,116 @@ static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, 
 
   int rc;
   if ((rc = parse_added(t, added, err))) return rc;
+  /* all strings of the pool come from the JSON text: reserve once */
+  if (tk_buf_reserve(&t->pool, t->pool_hint)) return DM_ENOMEM;
 
-  /* ids */
-  int32_t max_id = -1;
-  size_t nv = 0;
-  for (const cJSON *e = vocab->child; e; e = e->next, nv++) {
-    if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= TK_MAX_IDS ||
-        e->valuedouble != (double)(int32_t)e->valuedouble) {
-      char p[DM_ERROR_WHERE_MAX];
-      snprintf(p, sizeof p, "/model/vocab/%.200s", e->string ? e->string : "");
-      return dm_error_set_named(err, DM_EFORMAT, p, "expected an id in [0, %d)", TK_MAX_IDS);
+  /* vocabulary entries, in the pool */
+  vctx vc = {t, src, NULL, 0, 0, -1, err};
+  tk_buf scratch = {0};
+  if (src->vocab.len) {
+    size_t bad = 0;
+    rc = tk_json_vocab(src->text, src->vocab, &scratch, vocab_add, &vc, &bad);
+    if (rc) rc = scan_error(src, rc, bad, "/model/vocab", err);
+  } else {
+    for (const cJSON *e = vocab->child; e && !rc; e = e->next) {
+      const char *key = e->string ? e->string : "";
+      long id = cJSON_IsNumber(e) && e->valuedouble == (double)(long)e->valuedouble ? (long)e->valuedouble : -1;
+      rc = vocab_add(&vc, key, strlen(key), id, 0);
     }
-    if ((int32_t)e->valuedouble > max_id) max_id = (int32_t)e->valuedouble;
   }
+  if (rc) {
+    free(vc.v);
+    tk_buf_free(&scratch);
+    return rc;
+  }
+  int32_t max_id = vc.max_id;
+  size_t nv = vc.n;
   for (size_t i = 0; i < t->n_added; i++)
     if (t->added[i].id > max_id) max_id = t->added[i].id;
   t->n_ids = max_id + 1;
   size_t ni = (size_t)(t->n_ids > 0 ? t->n_ids : 1);
   t->piece_off = malloc(ni * sizeof *t->piece_off);
+  t->piece_len = calloc(ni, sizeof *t->piece_len);
   t->flags = malloc(ni);
-  if (!t->piece_off || !t->flags) return DM_ENOMEM;
   uint32_t empty = tk_pool_add(t, "", 0);
-  if (empty == UINT32_MAX) return DM_ENOMEM;
+  if (!t->piece_off || !t->piece_len || !t->flags || empty == UINT32_MAX) {
+    free(vc.v);
+    tk_buf_free(&scratch);
+    return DM_ENOMEM;
+  }
   for (size_t i = 0; i < ni; i++) {
     t->piece_off[i] = empty;
     t->flags[i] = DM_TOKEN_UNUSED;
   }
-  for (const cJSON *e = vocab->child; e; e = e->next) {
-    int32_t id = (int32_t)e->valuedouble;
+  for (size_t k = 0; k < nv; k++) {
+    int32_t id = vc.v[k].id;
     if (!(t->flags[id] & DM_TOKEN_UNUSED)) {
       char p[DM_ERROR_WHERE_MAX];
-      snprintf(p, sizeof p, "/model/vocab/%.200s", e->string ? e->string : "");
+      snprintf(p, sizeof p, "/model/vocab/%.200s", tk_pool_str(t, vc.v[k].off));
+      free(vc.v);
+      tk_buf_free(&scratch);
       return dm_error_set_named(err, DM_ETOKENIZER, p, "id %d is used twice", id);
     }
-    uint32_t off = tk_pool_add(t, e->string ? e->string : "", e->string ? strlen(e->string) : 0);
-    if (off == UINT32_MAX) return DM_ENOMEM;
-    t->piece_off[id] = off;
+    t->piece_off[id] = vc.v[k].off;
+    t->piece_len[id] = vc.v[k].len;
     t->flags[id] = 0;
   }
   for (size_t i = 0; i < t->n_added; i++) {
     tk_added *a = &t->added[i];
     t->piece_off[a->id] = a->off;
+    t->piece_len[a->id] = a->len;
     t->flags[a->id] = DM_TOKEN_ADDED | (a->special ? DM_TOKEN_SPECIAL | DM_TOKEN_CONTROL : 0);
   }
 
   /* maps */
-  if ((rc = tk_strmap_init(&t->piece_map, ni)) || (rc = tk_strmap_init(&t->model_map, nv)))
+  if ((rc = tk_strmap_init(&t->piece_map, ni)) || (rc = tk_strmap_init(&t->model_map, nv))) {
+    free(vc.v);
+    tk_buf_free(&scratch);
     return rc;
+  }
   for (size_t i = 0; i < t->n_added; i++) tk_piece_insert(t, t->added[i].id);
   t->map_by_bytes = t->byte_level;
   if (t->byte_level) {
     t->key_off = malloc(ni * sizeof *t->key_off);
     t->key_len = calloc(ni, sizeof *t->key_len);
-    if (!t->key_off || !t->key_len) return DM_ENOMEM;
+    if (!t->key_off || !t->key_len) {
+      free(vc.v);
+      tk_buf_free(&scratch);
+      return DM_ENOMEM;
+    }
   }
-  tk_buf kb = {0};
-  for (const cJSON *e = vocab->child; e; e = e->next) {
-    int32_t id = (int32_t)e->valuedouble;
+  for (size_t k = 0; k < nv; k++) {
+    int32_t id = vc.v[k].id;
     if (tk_piece_insert(t, id) >= 0 && (t->flags[id] & DM_TOKEN_ADDED)) continue;
     if (t->byte_level) {
       /* the raw bytes of a byte-level piece; a piece with a character outside the
        * byte map can never come out of the model */
-      const char *s = e->string ? e->string : "";
-      size_t n = strlen(s), adv;
+      size_t n = t->piece_len[id], adv;
       int ok = 1;
-      kb.len = 0;
-      for (size_t k = 0; k < n && ok; k += adv) {
-        int b = tk_cp_to_byte(tk_utf8_decode(s + k, n - k, &adv));
-        char c = (char)b;
-        if (b < 0 || tk_buf_put(&kb, &c, 1)) ok = 0;
+      scratch.len = 0;
+      if (tk_buf_reserve(&scratch, n + 1)) {
+        free(vc.v);
+        return DM_ENOMEM;
       }
-      if (!ok || kb.len == 0) continue;
-      uint32_t off = tk_pool_add(t, kb.p, kb.len);
+      const char *s = tk_pool_str(t, t->piece_off[id]);
+      for (size_t q = 0; q < n && ok; q += adv) {
+        int b = tk_cp_to_byte(tk_utf8_decode(s + q, n - q, &adv));
+        if (b < 0) ok = 0;
+        else scratch.p[scratch.len++] = (char)b;
+      }
+      if (!ok || scratch.len == 0) continue;
+      uint32_t off = tk_pool_add(t, scratch.p, scratch.len);
       if (off == UINT32_MAX) {
-        tk_buf_free(&kb);
+        free(vc.v);
+        tk_buf_free(&scratch);
         return DM_ENOMEM;
       }
       t->key_off[id] = off;
-      t->key_len[id] = (uint32_t)kb.len;
+      t->key_len[id] = (uint32_t)scratch.len;
     }
     tk_model_insert(t, id);
   }
-  tk_buf_free(&kb);
+  free(vc.v);
 
   for (int b = 0; b < 256; b++) {
     char c = (char)b, hex[8];
@@ -286,46 +415,42 @@ static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, 
   const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
   if (cJSON_IsString(unk)) {
     t->unk_id = tk_piece_lookup(t, unk->valuestring, strlen(unk->valuestring));
-    if (t->unk_id < 0)
+    if (t->unk_id < 0) {
+      tk_buf_free(&scratch);
       return dm_error_set_named(err, DM_ETOKENIZER, "/model/unk_token", "unk_token \"%.100s\" is not in the vocabulary",
                                 unk->valuestring);
+    }
     t->flags[t->unk_id] |= DM_TOKEN_UNK;
   }
 
   /* merges: pair of ids -> (rank, id of the concatenation) */
-  size_t nm = merges ? (size_t)cJSON_GetArraySize(merges) : 0;
-  if ((rc = tk_pairmap_init(&t->merges, nm))) return rc;
-  tk_buf cat = {0};
-  size_t rank = 0;
-  for (const cJSON *m = merges ? merges->child : NULL; m; m = m->next, rank++) {
-    const char *a, *b;
-    size_t al, bl;
-    char p[64];
-    snprintf(p, sizeof p, "/model/merges/%zu", rank);
-    if (merge_parts(m, &a, &al, &b, &bl)) {
-      tk_buf_free(&cat);
-      return dm_error_set_named(err, DM_EFORMAT, p, "expected \"a b\" or [\"a\", \"b\"]");
-    }
-    int32_t ia = tk_piece_lookup(t, a, al), ib = tk_piece_lookup(t, b, bl);
-    cat.len = 0;
-    if (tk_buf_put(&cat, a, al) || tk_buf_put(&cat, b, bl)) {
-      tk_buf_free(&cat);
-      return DM_ENOMEM;
-    }
-    int32_t im = tk_piece_lookup(t, cat.p, cat.len);
-    if (ia < 0 || ib < 0 || im < 0) {
-      const char *which = ia < 0 ? a : ib < 0 ? b : cat.p;
-      size_t wl = ia < 0 ? al : ib < 0 ? bl : cat.len;
-      dm_error_set_named(err, DM_ETOKENIZER, p, "merge refers to unknown token \"%.*s\"",
-                         (int)(wl > 100 ? 100 : wl), which);
-      tk_buf_free(&cat);
-      return DM_ETOKENIZER;
-    }
-    tk_pairmap_put(&t->merges, ia, ib, (int32_t)rank, im);
+  size_t nm = src->merges.len ? src->merges.len / 8 : merges ? (size_t)cJSON_GetArraySize(merges) : 0;
+  if ((rc = tk_pairmap_init(&t->merges, nm))) {
+    tk_buf_free(&scratch);
+    return rc;
   }
-  tk_buf_free(&cat);
-  t->n_merges = (int32_t)rank;
-  return 0;
+  mctx mc = {t, {0}, src, err};
+  size_t rank = 0;
+  if (src->merges.len) {
+    size_t bad = 0;
+    rc = tk_json_merges(src->text, src->merges, &scratch, merge_add, &mc, &bad);
+    if (rc) rc = scan_error(src, rc, bad, "/model/merges", err);
+  } else {
+    for (const cJSON *m = merges ? merges->child : NULL; m && !rc; m = m->next, rank++) {
+      const char *a, *b;
+      size_t al, bl;
+      if (merge_parts(m, &a, &al, &b, &bl)) {
+        char p[64];
+        snprintf(p, sizeof p, "/model/merges/%zu", rank);
+        rc = dm_error_set_named(err, DM_EFORMAT, p, "expected \"a b\" or [\"a\", \"b\"]");
+        break;
+      }
+      rc = merge_add(&mc, a, al, b, bl, rank, 0);
+    }
+  }
+  tk_buf_free(&mc.cat);
+  tk_buf_free(&scratch);
+  return rc;
 }
 
 /* "bos_token": "<s>" or {"content": "<s>", ...} */
@@ -376,11 +501,49 @@ int dm_tokenizer_load_json(const char *json, size_t len, const char *config, siz
   if (out) *out = NULL;
   if (!json || !out) return dm_error_set(err, DM_EINVAL, "dm_tokenizer_load_json: NULL argument");
   const char *src = source ? source : "tokenizer.json";
-  cJSON *root = parse_json(json, len, src, err);
-  if (!root) return DM_EFORMAT;
+  /* cut model.vocab and model.merges out of the text (read by tok_json.c); cJSON
+   * parses the rest */
+  model_src ms = {json, len, {0, 0}, {0, 0}};
+  tk_json_model_spans(json, len, &ms.vocab, &ms.merges);
+  tk_buf reduced = {0};
+  const char *ptext = json;
+  size_t plen = len;
+  if (ms.vocab.len || ms.merges.len) {
+    tk_span cut[2] = {ms.vocab, ms.merges};
+    if (cut[0].len && cut[1].len && cut[1].off < cut[0].off) {
+      tk_span x = cut[0];
+      cut[0] = cut[1];
+      cut[1] = x;
+    }
+    size_t pos = 0;
+    int bad = 0;
+    for (int k = 0; k < 2; k++) {
+      if (!cut[k].len) continue;
+      const char *empty = json[cut[k].off] == '{' ? "{}" : "[]";
+      bad |= tk_buf_put(&reduced, json + pos, cut[k].off - pos) || tk_buf_put(&reduced, empty, 2);
+      pos = cut[k].off + cut[k].len;
+    }
+    bad |= tk_buf_put(&reduced, json + pos, len - pos);
+    if (bad) {
+      tk_buf_free(&reduced);
+      return dm_error_set(err, DM_ENOMEM, "out of memory");
+    }
+    ptext = reduced.p;
+    plen = reduced.len;
+  }
+  cJSON *root = parse_json(ptext, plen, src, err);
+  tk_buf_free(&reduced);
+  if (!root) {
+    if (ptext != json && err) { /* report the error at its place in the real text */
+      cJSON *again = parse_json(json, len, src, err);
+      cJSON_Delete(again);
+    }
+    return DM_EFORMAT;
+  }
   cJSON *cfg = NULL;
   dm_tokenizer *t = calloc(1, sizeof *t);
   int rc = 0;
+  if (t) t->pool_hint = len + len / 2;
   if (!t) {
     rc = dm_error_set(err, DM_ENOMEM, "out of memory");
     goto done;
@@ -397,7 +560,7 @@ int dm_tokenizer_load_json(const char *json, size_t len, const char *config, siz
   if ((rc = tk_parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), "/normalizer", err)) ||
       (rc = tk_parse_pre_tokenizer(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), "/pre_tokenizer", err)) ||
       (rc = tk_parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), "/decoder", err)) ||
-      (rc = parse_model(t, model, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), err)))
+      (rc = parse_model(t, model, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), &ms, err)))
     goto fail;
   if ((rc = tk_build_view(t, err))) goto fail;
   if ((rc = tk_added_prepare(t))) goto fail;

@@ -198,9 +198,9 @@ static size_t pow2_for(size_t n) {
 
 int tk_strmap_init(tk_strmap *m, size_t n) {
   size_t cap = pow2_for(n);
-  m->slot = calloc(cap, sizeof *m->slot);
-  m->hash = calloc(cap, sizeof *m->hash);
-  if (!m->slot || !m->hash) {
+  m->slot = calloc(cap, 2 * sizeof *m->slot); /* (id + 1, hash) pairs */
+  m->hash = NULL;
+  if (!m->slot) {
     tk_strmap_free(m);
     return DM_ENOMEM;
   }
@@ -218,7 +218,7 @@ void tk_strmap_free(tk_strmap *m) {
 
 static inline void piece_key(const dm_tokenizer *t, int32_t id, const char **s, size_t *n) {
   *s = t->pool.p + t->piece_off[id];
-  *n = strlen(*s);
+  *n = t->piece_len[id];
 }
 
 static inline void model_key(const dm_tokenizer *t, int32_t id, const char **s, size_t *n) {
@@ -239,9 +239,9 @@ static int32_t map_lookup(const dm_tokenizer *t, const tk_strmap *m, key_fn kf, 
   uint32_t h32 = (uint32_t)h;
   size_t i = (size_t)(h >> 32) & m->mask;
   for (;;) {
-    uint32_t v = m->slot[i];
+    uint32_t v = m->slot[2 * i];
     if (!v) return -1;
-    if (m->hash[i] == h32) {
+    if (m->slot[2 * i + 1] == h32) {
       const char *ks;
       size_t kn;
       kf(t, (int32_t)(v - 1), &ks, &kn);
@@ -259,13 +259,13 @@ static int32_t map_insert(dm_tokenizer *t, tk_strmap *m, key_fn kf, int32_t id) 
   uint32_t h32 = (uint32_t)h;
   size_t i = (size_t)(h >> 32) & m->mask;
   for (;;) {
-    uint32_t v = m->slot[i];
+    uint32_t v = m->slot[2 * i];
     if (!v) {
-      m->slot[i] = (uint32_t)id + 1;
-      m->hash[i] = h32;
+      m->slot[2 * i] = (uint32_t)id + 1;
+      m->slot[2 * i + 1] = h32;
       return -1;
     }
-    if (m->hash[i] == h32) {
+    if (m->slot[2 * i + 1] == h32) {
       const char *ks;
       size_t kn;
       kf(t, (int32_t)(v - 1), &ks, &kn);
