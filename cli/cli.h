@@ -39,5 +39,7 @@ int dm_cli_fail(const char *cmd, int status, const dm_error *err);
 int dm_cli_exit_code(int status);
 
 int dm_cmd_info(int argc, char **argv);
+int dm_cmd_tokenize(int argc, char **argv);
+int dm_cmd_detokenize(int argc, char **argv);
 
 #endif

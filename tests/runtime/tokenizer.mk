@@ -35,3 +35,6 @@ tests_runtime_test_tokenizer_fuzz_LDADD = lib/runtime/libdimple-runtime.la $(DM_
 
 tests_runtime_tok_parity_SOURCES = tests/runtime/tok_parity.c
 tests_runtime_tok_parity_LDADD = lib/runtime/libdimple-runtime.la
+
+# CLI tests of tokenize/detokenize (small committed tokenizer, made by gen-tiny.py).
+DM_CLI_TESTS += tests/cli/tokenize.sh
