@@ -80,11 +80,16 @@ typedef struct tk_strmap {
   size_t mask;
 } tk_strmap;
 
-/* Map from a pair of ids to (rank, merged id). */
+/* Map from a pair of ids to (rank, merged id); one 16-byte slot per entry, so a
+ * lookup touches one cache line. */
+typedef struct tk_pair_slot {
+  uint64_t key;   /* (a << 32 | b) + 1, 0 = empty */
+  int32_t rank;
+  int32_t merged;
+} tk_pair_slot;
+
 typedef struct tk_pairmap {
-  uint64_t *key;  /* (a << 32 | b) + 1, 0 = empty */
-  int32_t *rank;
-  int32_t *merged;
+  tk_pair_slot *slot;
   size_t mask;
 } tk_pairmap;
 
@@ -98,13 +103,13 @@ static inline int tk_pairmap_get(const tk_pairmap *m, int32_t a, int32_t b, int3
   uint64_t h = k * 0x9E3779B97F4A7C15ull;
   size_t i = (size_t)(h >> 20) & m->mask;
   for (;;) {
-    uint64_t kk = m->key[i];
-    if (kk == k) {
-      *rank = m->rank[i];
-      *merged = m->merged[i];
+    const tk_pair_slot *s = &m->slot[i];
+    if (s->key == k) {
+      *rank = s->rank;
+      *merged = s->merged;
       return 1;
     }
-    if (kk == 0) return 0;
+    if (s->key == 0) return 0;
     i = (i + 1) & m->mask;
   }
 }

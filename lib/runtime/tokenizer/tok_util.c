@@ -290,21 +290,14 @@ int32_t tk_model_insert(dm_tokenizer *t, int32_t id) {
 
 int tk_pairmap_init(tk_pairmap *m, size_t n) {
   size_t cap = pow2_for(n);
-  m->key = calloc(cap, sizeof *m->key);
-  m->rank = malloc(cap * sizeof *m->rank);
-  m->merged = malloc(cap * sizeof *m->merged);
-  if (!m->key || !m->rank || !m->merged) {
-    tk_pairmap_free(m);
-    return DM_ENOMEM;
-  }
+  m->slot = calloc(cap, sizeof *m->slot);
+  if (!m->slot) return DM_ENOMEM;
   m->mask = cap - 1;
   return 0;
 }
 
 void tk_pairmap_free(tk_pairmap *m) {
-  free(m->key);
-  free(m->rank);
-  free(m->merged);
+  free(m->slot);
   memset(m, 0, sizeof *m);
 }
 
@@ -313,11 +306,12 @@ void tk_pairmap_put(tk_pairmap *m, int32_t a, int32_t b, int32_t rank, int32_t m
   uint64_t h = k * 0x9E3779B97F4A7C15ull;
   size_t i = (size_t)(h >> 20) & m->mask;
   for (;;) {
-    if (m->key[i] == k) return; /* first (lowest) rank wins */
-    if (m->key[i] == 0) {
-      m->key[i] = k;
-      m->rank[i] = rank;
-      m->merged[i] = merged;
+    tk_pair_slot *s = &m->slot[i];
+    if (s->key == k) return; /* first (lowest) rank wins */
+    if (s->key == 0) {
+      s->key = k;
+      s->rank = rank;
+      s->merged = merged;
       return;
     }
     i = (i + 1) & m->mask;
