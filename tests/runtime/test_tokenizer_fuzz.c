@@ -185,7 +185,7 @@ static void encode_fuzz(dm_tokenizer *t, int iters) {
     size_t n = 0;
     int mode = (int)rndn(3), len = 1 + (int)rndn(it % 50 == 0 ? 1000 : 60);
     int ascii = 1;
-    for (int i = 0; i < len && n < sizeof buf - 8; i++) {
+    for (int i = 0; i < len && n < sizeof buf - 16; i++) {
       if (mode == 0) {
         buf[n] = (char)rndn(256);
         if (!buf[n] || (unsigned char)buf[n] >= 0x80) ascii = 0;

@@ -120,7 +120,7 @@ long dm_tokenizer_encode(const dm_tokenizer *tok, const char *text, size_t len, 
     tk_ids_free(&out);
     return dm_error_set(err, rc, "encoding failed: %s", dm_strerror(rc));
   }
-  if (cap) memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
+  if (cap && out.n) memcpy(ids, out.v, (out.n < cap ? out.n : cap) * sizeof *ids);
   long n = (long)out.n;
   tk_ids_free(&out);
   return n;
