@@ -76,7 +76,6 @@ uint64_t tk_hash(const void *data, size_t n);
 /* Map from byte strings (stored in the tokenizer pool) to ids; open addressing. */
 typedef struct tk_strmap {
   uint32_t *slot; /* pairs (id + 1, low 32 bits of the hash); id + 1 == 0: empty */
-  uint32_t *hash; /* unused */
   size_t mask;
 } tk_strmap;
 

@@ -184,10 +184,8 @@ static int vocab_add(void *ctx, const char *key, size_t kn, long id, size_t at) 
   if (id < 0 || id >= TK_MAX_IDS) {
     char p[DM_ERROR_WHERE_MAX];
     snprintf(p, sizeof p, "/model/vocab/%.200s", key);
-    dm_error_set_named(c->err, DM_EFORMAT, p, "expected an id in [0, %d)%s", TK_MAX_IDS,
-                       c->src && c->src->vocab.len ? "" : "");
     (void)at;
-    return DM_EFORMAT;
+    return dm_error_set_named(c->err, DM_EFORMAT, p, "expected an id in [0, %d)", TK_MAX_IDS);
   }
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 1024;

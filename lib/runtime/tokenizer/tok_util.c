@@ -199,7 +199,6 @@ static size_t pow2_for(size_t n) {
 int tk_strmap_init(tk_strmap *m, size_t n) {
   size_t cap = pow2_for(n);
   m->slot = calloc(cap, 2 * sizeof *m->slot); /* (id + 1, hash) pairs */
-  m->hash = NULL;
   if (!m->slot) {
     tk_strmap_free(m);
     return DM_ENOMEM;
@@ -210,9 +209,7 @@ int tk_strmap_init(tk_strmap *m, size_t n) {
 
 void tk_strmap_free(tk_strmap *m) {
   free(m->slot);
-  free(m->hash);
   m->slot = NULL;
-  m->hash = NULL;
   m->mask = 0;
 }
 
