@@ -4,6 +4,7 @@
  * expected ids follow from the merges written in each test. Real vocabularies are
  * tested in test_tokenizer_real.c and tokenizer-parity.sh. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +595,67 @@ START_TEST(chat_chatml_without_default_and_llama3) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ threads */
+
+typedef struct thr_arg {
+  const dm_tokenizer *t;
+  int seed, bad;
+} thr_arg;
+
+static const char *thr_words[] = {"hello", " hello", "hell", "llh", " h", "world", "<|end|>", "12", "e\xCC\x81"};
+
+static void thr_text(int i, char *buf) {
+  buf[0] = 0;
+  for (int k = 0; k < 1 + i % 7; k++) strcat(buf, thr_words[(i * 7 + k * 3) % 9]);
+}
+
+static void *thr_main(void *p) {
+  thr_arg *a = p;
+  char text[256];
+  int32_t ids[256], ref[256];
+  for (int i = 0; i < 3000; i++) {
+    int j = (i * 31 + a->seed) % 500;
+    thr_text(j, text);
+    long n = enc(a->t, text, DM_TOKENIZE_PARSE_SPECIAL, ids, 256);
+    /* the same text once more: a cached result must equal the computed one */
+    long m = enc(a->t, text, DM_TOKENIZE_PARSE_SPECIAL, ref, 256);
+    if (n != m || n < 0 || memcmp(ids, ref, (size_t)n * sizeof *ids) != 0) a->bad++;
+  }
+  return NULL;
+}
+
+START_TEST(encode_from_threads) {
+  char *j = bl_json(NULL, NULL, NULL, NULL);
+  dm_tokenizer *t = load_str(j, NULL);
+  /* results computed alone, before any thread runs */
+  int32_t want[500][64];
+  long wn[500];
+  char text[256];
+  for (int i = 0; i < 500; i++) {
+    thr_text(i, text);
+    wn[i] = enc(t, text, DM_TOKENIZE_PARSE_SPECIAL, want[i], 64);
+  }
+  pthread_t th[4];
+  thr_arg args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (thr_arg){t, i * 101, 0};
+    ck_assert_int_eq(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    ck_assert_int_eq(args[i].bad, 0);
+  }
+  for (int i = 0; i < 500; i++) {
+    int32_t ids[64];
+    thr_text(i, text);
+    ck_assert_int_eq(enc(t, text, DM_TOKENIZE_PARSE_SPECIAL, ids, 64), wn[i]);
+    ck_assert(memcmp(ids, want[i], (size_t)wn[i] * sizeof *ids) == 0);
+  }
+  dm_tokenizer_free(t);
+  free(j);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("tokenizer");
   TCase *tc = tcase_create("core");
@@ -611,6 +673,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, load_errors_name_the_place);
   tcase_add_test(tc, chat_chatml_with_default_system);
   tcase_add_test(tc, chat_chatml_without_default_and_llama3);
+  tcase_add_test(tc, encode_from_threads);
   suite_add_tcase(s, tc);
   return s;
 }

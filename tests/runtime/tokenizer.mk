@@ -21,7 +21,8 @@ EXTRA_DIST += tests/runtime/tokenizer-parity.sh tests/runtime/fetch-tokenizers.s
 tests_runtime_test_tokenizer_SOURCES = tests/runtime/test_tokenizer.c
 tests_runtime_test_tokenizer_CPPFLAGS = $(DM_TOK_TEST_CPPFLAGS)
 tests_runtime_test_tokenizer_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
-tests_runtime_test_tokenizer_LDADD = lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS) $(PCRE2_LIBS)
+tests_runtime_test_tokenizer_LDADD = lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS) $(PCRE2_LIBS) \
+	$(PTHREAD_LIBS)
 
 tests_runtime_test_tokenizer_real_SOURCES = tests/runtime/test_tokenizer_real.c
 tests_runtime_test_tokenizer_real_CPPFLAGS = $(DM_TOK_TEST_CPPFLAGS)

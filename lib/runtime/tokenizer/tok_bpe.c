@@ -169,7 +169,36 @@ static int word_common(const dm_tokenizer *t, const char *w, size_t n, tk_ids *o
 }
 
 int tk_bpe_word(const dm_tokenizer *t, const char *w, size_t n, tk_ids *out) {
-  return word_common(t, w, n, out, 0);
+  tk_cache *c = t->cache;
+  if (!c || n == 0 || n > TK_CACHE_WORD) return word_common(t, w, n, out, 0);
+  uint64_t h = tk_hash(w, n);
+  tk_cache_slot *s = &c->slot[h & (TK_CACHE_SLOTS - 1)];
+  int32_t ids[TK_CACHE_IDS];
+  int hit = 0, k = 0;
+  pthread_mutex_lock(&c->lock);
+  if (s->h == h && s->wlen == n && memcmp(s->w, w, n) == 0) {
+    hit = 1;
+    k = s->nids;
+    memcpy(ids, s->ids, (size_t)k * sizeof *ids);
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (hit) {
+    for (int i = 0; i < k; i++)
+      if (tk_ids_push(out, ids[i])) return DM_ENOMEM;
+    return 0;
+  }
+  size_t before = out->n;
+  int rc = word_common(t, w, n, out, 0);
+  size_t made = out->n - before;
+  if (rc || made > TK_CACHE_IDS) return rc;
+  pthread_mutex_lock(&c->lock);
+  s->h = h;
+  s->wlen = (uint16_t)n;
+  s->nids = (uint16_t)made;
+  memcpy(s->w, w, n);
+  memcpy(s->ids, out->v + before, made * sizeof *ids);
+  pthread_mutex_unlock(&c->lock);
+  return 0;
 }
 
 int tk_bpe_word_ref(const dm_tokenizer *t, const char *w, size_t n, tk_ids *out) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pthread.h>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -155,6 +157,26 @@ typedef struct tk_added {
   unsigned char special, lstrip, rstrip, single_word, normalized;
 } tk_added;
 
+/* ------------------------------------------------------------------ word cache */
+
+/* BPE results of short words, shared by all encode calls on a tokenizer: direct
+ * mapped, one 64-byte slot per word, guarded by a mutex (encode may run on several
+ * threads at once). */
+#define TK_CACHE_SLOTS (1 << 14)
+#define TK_CACHE_WORD 24
+#define TK_CACHE_IDS 6
+typedef struct tk_cache_slot {
+  uint64_t h;
+  uint16_t wlen, nids; /* wlen 0: empty */
+  char w[TK_CACHE_WORD];
+  int32_t ids[TK_CACHE_IDS];
+} tk_cache_slot;
+
+typedef struct tk_cache {
+  pthread_mutex_t lock;
+  tk_cache_slot slot[TK_CACHE_SLOTS];
+} tk_cache;
+
 /* ------------------------------------------------------------------ tokenizer */
 
 struct dm_tokenizer {
@@ -188,6 +210,8 @@ struct dm_tokenizer {
   tk_added *added; size_t n_added;   /* sorted by first byte, longest first */
   uint32_t added_bucket[257];        /* added[bucket[b], bucket[b+1]) start with byte b */
   int has_normalized_added;
+
+  tk_cache *cache;                   /* NULL: no cache */
 
   int32_t special_ids[6];
   dm_chat_family chat;

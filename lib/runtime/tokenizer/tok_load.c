@@ -72,6 +72,10 @@ void dm_tokenizer_free(dm_tokenizer *t) {
   free(t->added);
   free(t->chat_default_system);
   free(t->bos_text);
+  if (t->cache) {
+    pthread_mutex_destroy(&t->cache->lock);
+    free(t->cache);
+  }
   free(t);
 }
 
@@ -572,6 +576,13 @@ int dm_tokenizer_load_json(const char *json, size_t len, const char *config, siz
       (rc = parse_model(t, model, cJSON_GetObjectItemCaseSensitive(root, "added_tokens"), &ms, err)))
     goto fail;
   if ((rc = tk_build_view(t, err))) goto fail;
+  t->cache = calloc(1, sizeof *t->cache);
+  if (!t->cache || pthread_mutex_init(&t->cache->lock, NULL) != 0) {
+    free(t->cache);
+    t->cache = NULL;
+    rc = dm_error_set(err, DM_ENOMEM, "out of memory");
+    goto fail;
+  }
   if ((rc = tk_added_prepare(t))) goto fail;
   if (config) {
     cfg = parse_json(config, config_len, "tokenizer_config.json", err);
