@@ -43,5 +43,7 @@ int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err);
 
 int dm_cmd_info(int argc, char **argv);
 int dm_cmd_check(int argc, char **argv);
+int dm_cmd_tokenize(int argc, char **argv);
+int dm_cmd_detokenize(int argc, char **argv);
 
 #endif

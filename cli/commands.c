@@ -48,11 +48,49 @@ const dm_command dm_commands[] = {
    "  dimple check --schema person.json --canonical answer.json\n",
    dm_cmd_check},
   {"tokenize", "turn text into token ids with a model's tokenizer",
-   "Usage: dimple tokenize (--model DIR | --tokenizer FILE) [--special] [--json] [TEXT | -]\n",
-   NULL},
+   "Usage: dimple tokenize (--model DIR | --tokenizer FILE) [--special] [--json] [TEXT | -]\n"
+   "       dimple tokenize (--model DIR | --tokenizer FILE) --lines [--special] [--json] [-]\n"
+   "       dimple tokenize (--model DIR | --tokenizer FILE) --chat [--system TEXT] [--json] [TEXT | -]\n"
+   "\n"
+   "Encode TEXT (or standard input, with '-' or no TEXT) with a Hugging Face tokenizer\n"
+   "(tokenizer.json) and print the token ids separated by spaces. Nothing is added to\n"
+   "the text: no BOS/EOS. Invalid UTF-8 is read as U+FFFD, as Hugging Face would see it.\n"
+   "\n"
+   "Options:\n"
+   "  --model DIR       a model directory with tokenizer.json (and tokenizer_config.json)\n"
+   "  --tokenizer FILE  a tokenizer.json file\n"
+   "  --special         recognise special tokens written in the text (\"<|im_end|>\")\n"
+   "                    and give their ids; without it they are plain text\n"
+   "  --lines           encode each input line on its own (the newline not included),\n"
+   "                    one output line per input line\n"
+   "  --chat            format TEXT as a user turn with the model's chat template\n"
+   "                    (ChatML or Llama 3 headers) and the assistant's generation prompt\n"
+   "  --system TEXT     the system prompt for --chat (default: the template's own)\n"
+   "  --json            {\"ids\": [...], \"pieces\": [...], \"count\": N} (one per line with --lines)\n"
+   "  -h, --help        this help\n"
+   "\n"
+   "Examples:\n"
+   "  dimple tokenize --model ~/models/Dream-v0-Instruct-7B 'Hello world'\n"
+   "  printf 'one\\ntwo\\n' | dimple tokenize --tokenizer tokenizer.json --lines\n",
+   dm_cmd_tokenize},
   {"detokenize", "turn token ids back into text",
-   "Usage: dimple detokenize (--model DIR | --tokenizer FILE) IDS\n",
-   NULL},
+   "Usage: dimple detokenize (--model DIR | --tokenizer FILE) [--skip-special] [--json] [IDS... | -]\n"
+   "\n"
+   "Decode token ids (arguments, or standard input with '-' or none; separated by\n"
+   "spaces, commas or brackets) into text through the tokenizer's decoder, and print\n"
+   "the text as it is (no newline added). A byte sequence that is not valid UTF-8\n"
+   "(a character split between ids) comes out as U+FFFD.\n"
+   "\n"
+   "Options:\n"
+   "  --model DIR       a model directory with tokenizer.json\n"
+   "  --tokenizer FILE  a tokenizer.json file\n"
+   "  --skip-special    leave out special tokens\n"
+   "  --json            {\"text\": \"...\", \"count\": N}\n"
+   "  -h, --help        this help\n"
+   "\n"
+   "Example:\n"
+   "  dimple detokenize --model ~/models/Dream-v0-Instruct-7B 9707 1879\n",
+   dm_cmd_detokenize},
   {"logits", "run one forward pass and print logits",
    "Usage: dimple logits --model DIR --ids \"1 2 3 ...\" [--rows \"i j ...\"] [--causal]\n"
    "                     [--out FILE]\n",

@@ -1,0 +1,263 @@
+/* dimple tokenize / dimple detokenize — a model's tokenizer on the command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+/* Read all of a stream into a new buffer (caller frees); NULL on failure. */
+static char *read_all(FILE *f, size_t *len) {
+  size_t cap = 1 << 16, n = 0;
+  char *b = malloc(cap + 1);
+  if (!b) return NULL;
+  size_t r;
+  while ((r = fread(b + n, 1, cap - n, f)) > 0) {
+    n += r;
+    if (n == cap) {
+      char *nb = realloc(b, 2 * cap + 1);
+      if (!nb) {
+        free(b);
+        return NULL;
+      }
+      b = nb;
+      cap *= 2;
+    }
+  }
+  if (ferror(f)) {
+    free(b);
+    return NULL;
+  }
+  b[n] = 0;
+  *len = n;
+  return b;
+}
+
+static int load_tok(const char *cmd, const char *model, const char *file, dm_tokenizer **tok) {
+  dm_error err;
+  dm_error_clear(&err);
+  int rc = dm_tokenizer_load(model ? model : file, tok, &err);
+  return rc ? dm_cli_fail(cmd, rc, &err) : DM_EXIT_OK;
+}
+
+static void print_ids(const int32_t *ids, size_t n) {
+  for (size_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
+  putchar('\n');
+}
+
+static int print_json_ids(const dm_tokenizer *tok, const int32_t *ids, size_t n, int compact) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *a = cJSON_AddArrayToObject(o, "ids");
+  cJSON *p = cJSON_AddArrayToObject(o, "pieces");
+  for (size_t i = 0; i < n; i++) {
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(ids[i]));
+    cJSON_AddItemToArray(p, cJSON_CreateString(dm_tokenizer_token_piece(tok, ids[i])));
+  }
+  cJSON_AddNumberToObject(o, "count", (double)n);
+  char *s = compact ? cJSON_PrintUnformatted(o) : cJSON_Print(o);
+  cJSON_Delete(o);
+  if (!s) return DM_EXIT_RUNTIME;
+  puts(s);
+  cJSON_free(s);
+  return DM_EXIT_OK;
+}
+
+static int encode_one(const char *cmd, const dm_tokenizer *tok, const char *text, size_t len, int flags,
+                      int json, int compact) {
+  int32_t *ids;
+  size_t n;
+  dm_error err;
+  dm_error_clear(&err);
+  int rc = dm_tokenizer_encode_alloc(tok, text, len, flags, &ids, &n, &err);
+  if (rc) return dm_cli_fail(cmd, rc, &err);
+  int ex = DM_EXIT_OK;
+  if (json) ex = print_json_ids(tok, ids, n, compact);
+  else print_ids(ids, n);
+  free(ids);
+  return ex;
+}
+
+int dm_cmd_tokenize(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"model", required_argument, NULL, 'm'},  {"tokenizer", required_argument, NULL, 't'},
+      {"special", no_argument, NULL, 's'},      {"json", no_argument, NULL, 'j'},
+      {"lines", no_argument, NULL, 'l'},        {"chat", no_argument, NULL, 'c'},
+      {"system", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  const char *model = NULL, *file = NULL, *system = NULL;
+  int special = 0, json = 0, lines = 0, chat = 0;
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'm': model = optarg; break;
+      case 't': file = optarg; break;
+      case 's': special = 1; break;
+      case 'j': json = 1; break;
+      case 'l': lines = 1; break;
+      case 'c': chat = 1; break;
+      case 'S': system = optarg; chat = 1; break;
+      case 'h': dm_cli_print_help(dm_command_find("tokenize")); return DM_EXIT_OK;
+      case ':': return dm_cli_usage_error("tokenize", "option '%s' needs a value", argv[optind - 1]);
+      default: return dm_cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (!model == !file) return dm_cli_usage_error("tokenize", "give exactly one of --model DIR or --tokenizer FILE");
+  if (optind + 1 < argc) return dm_cli_usage_error("tokenize", "expected one TEXT argument, got %d", argc - optind);
+  if (lines && chat) return dm_cli_usage_error("tokenize", "--lines and --chat do not go together");
+  char *text = NULL;
+  size_t len;
+  if (optind < argc && strcmp(argv[optind], "-") != 0) {
+    text = strdup(argv[optind]);
+    len = text ? strlen(text) : 0;
+  } else {
+    text = read_all(stdin, &len);
+  }
+  if (!text) {
+    fprintf(stderr, "dimple tokenize: error: cannot read the text: %s\n", strerror(errno));
+    return DM_EXIT_RUNTIME;
+  }
+  dm_tokenizer *tok = NULL;
+  int ex = load_tok("tokenize", model, file, &tok);
+  if (ex) {
+    free(text);
+    return ex;
+  }
+  int flags = special ? DM_TOKENIZE_PARSE_SPECIAL : 0;
+  if (chat) {
+    dm_error err;
+    dm_error_clear(&err);
+    long n = dm_chat_format(tok, text, system, NULL, 0, &err);
+    char *p = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (n < 0 || !p) {
+      ex = dm_cli_fail("tokenize", n < 0 ? (int)n : DM_ENOMEM, &err);
+    } else {
+      dm_chat_format(tok, text, system, p, (size_t)n + 1, NULL);
+      ex = encode_one("tokenize", tok, p, (size_t)n, DM_TOKENIZE_PARSE_SPECIAL, json, 0);
+    }
+    free(p);
+  } else if (lines) {
+    size_t pos = 0;
+    while (pos < len && !ex) {
+      char *nl = memchr(text + pos, '\n', len - pos);
+      size_t e = nl ? (size_t)(nl - text) : len;
+      ex = encode_one("tokenize", tok, text + pos, e - pos, flags, json, 1);
+      pos = e + 1;
+    }
+  } else {
+    ex = encode_one("tokenize", tok, text, len, flags, json, 0);
+  }
+  dm_tokenizer_free(tok);
+  free(text);
+  return ex;
+}
+
+int dm_cmd_detokenize(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"model", required_argument, NULL, 'm'}, {"tokenizer", required_argument, NULL, 't'},
+      {"skip-special", no_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+  };
+  const char *model = NULL, *file = NULL;
+  int skip = 0, json = 0;
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    switch (c) {
+      case 'm': model = optarg; break;
+      case 't': file = optarg; break;
+      case 's': skip = 1; break;
+      case 'j': json = 1; break;
+      case 'h': dm_cli_print_help(dm_command_find("detokenize")); return DM_EXIT_OK;
+      case ':': return dm_cli_usage_error("detokenize", "option '%s' needs a value", argv[optind - 1]);
+      default: return dm_cli_usage_error("detokenize", "unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (!model == !file) return dm_cli_usage_error("detokenize", "give exactly one of --model DIR or --tokenizer FILE");
+  /* ids: the arguments, or stdin when there are none or the only one is "-" */
+  char *in = NULL;
+  size_t len = 0;
+  if (optind >= argc || (optind + 1 == argc && strcmp(argv[optind], "-") == 0)) {
+    in = read_all(stdin, &len);
+  } else {
+    for (int i = optind; i < argc; i++) len += strlen(argv[i]) + 1;
+    in = malloc(len + 1);
+    if (in) {
+      in[0] = 0;
+      for (int i = optind; i < argc; i++) {
+        strcat(in, argv[i]);
+        strcat(in, " ");
+      }
+    }
+  }
+  if (!in) {
+    fprintf(stderr, "dimple detokenize: error: cannot read the ids\n");
+    return DM_EXIT_RUNTIME;
+  }
+  size_t cap = 64, n = 0;
+  int32_t *ids = malloc(cap * sizeof *ids);
+  for (char *p = in; ids && *p;) {
+    if (strchr(" \t\r\n,[]", *p)) {
+      p++;
+      continue;
+    }
+    char *e;
+    errno = 0;
+    long v = strtol(p, &e, 10);
+    if (e == p || errno || v < INT32_MIN || v > INT32_MAX || (*e && !strchr(" \t\r\n,[]", *e))) {
+      int l = (int)strcspn(p, " \t\r\n,[]");
+      int ex = dm_cli_usage_error("detokenize", "'%.*s' is not a token id", l > 40 ? 40 : l, p);
+      free(ids);
+      free(in);
+      return ex;
+    }
+    if (n == cap) {
+      int32_t *ni = realloc(ids, 2 * cap * sizeof *ids);
+      if (!ni) break;
+      ids = ni;
+      cap *= 2;
+    }
+    ids[n++] = (int32_t)v;
+    p = e;
+  }
+  free(in);
+  if (!ids) return DM_EXIT_RUNTIME;
+  dm_tokenizer *tok = NULL;
+  int ex = load_tok("detokenize", model, file, &tok);
+  if (ex) {
+    free(ids);
+    return ex;
+  }
+  dm_error err;
+  dm_error_clear(&err);
+  int flags = skip ? DM_DETOKENIZE_SKIP_SPECIAL : 0;
+  long tl = dm_tokenizer_decode(tok, ids, n, flags, NULL, 0, &err);
+  char *text = tl >= 0 ? malloc((size_t)tl + 1) : NULL;
+  if (tl < 0 || !text) {
+    ex = dm_cli_fail("detokenize", tl < 0 ? (int)tl : DM_ENOMEM, &err);
+  } else {
+    dm_tokenizer_decode(tok, ids, n, flags, text, (size_t)tl + 1, NULL);
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "text", text);
+      cJSON_AddNumberToObject(o, "count", (double)n);
+      char *s = cJSON_Print(o);
+      cJSON_Delete(o);
+      if (s) puts(s);
+      else ex = DM_EXIT_RUNTIME;
+      cJSON_free(s);
+    } else {
+      fwrite(text, 1, (size_t)tl, stdout);
+    }
+  }
+  free(text);
+  free(ids);
+  dm_tokenizer_free(tok);
+  return ex;
+}
