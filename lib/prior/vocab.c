@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dimple/tokenizer.h>
+
 #include "vocab.h"
 
 void dm_vocab_free(dm_vocab *v) {
@@ -89,4 +91,27 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
   }
   *out = v;
   return DM_OK;
+}
+
+int dm_vocab_from_tokenizer(const dm_tokenizer *tok, dm_vocab **out) {
+  *out = NULL;
+  int32_t n = dm_tokenizer_vocab_size(tok);
+  if (n <= 0) return DM_EINVAL;
+  const char **bytes = malloc((size_t)n * sizeof *bytes);
+  size_t *lens = malloc((size_t)n * sizeof *lens);
+  uint8_t *flags = malloc((size_t)n);
+  int rc = DM_ENOMEM;
+  if (bytes && lens && flags) {
+    for (int32_t i = 0; i < n; i++) {
+      bytes[i] = dm_tokenizer_token_bytes(tok, i, &lens[i]);
+      if (!bytes[i]) { bytes[i] = ""; lens[i] = 0; }
+      unsigned f = dm_tokenizer_token_flags(tok, i);
+      flags[i] = (f & (DM_TOKEN_SPECIAL | DM_TOKEN_CONTROL | DM_TOKEN_UNUSED)) ? DM_VOCAB_SPECIAL : 0;
+    }
+    rc = dm_vocab_new(n, bytes, lens, flags, out);
+  }
+  free(bytes);
+  free(lens);
+  free(flags);
+  return rc;
 }

@@ -37,6 +37,11 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
                  dm_vocab **out);
 void dm_vocab_free(dm_vocab *v);
 
+struct dm_tokenizer;
+/* Build from a tokenizer's vocabulary view: token bytes as they appear mid-text;
+ * special, control and unused ids are DM_VOCAB_SPECIAL (never inside a slot). */
+int dm_vocab_from_tokenizer(const struct dm_tokenizer *tok, dm_vocab **out);
+
 static inline const uint8_t *dm_vocab_bytes(const dm_vocab *v, int32_t id, size_t *len) {
   *len = v->off[id + 1] - v->off[id];
   return v->blob + v->off[id];
