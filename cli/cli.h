@@ -41,7 +41,12 @@ int dm_cli_exit_code(int status);
 /* Read a whole file ("-" or NULL: stdin) into *out (NUL-terminated, caller frees). */
 int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err);
 
+/* Load the tokenizer of --model DIR or --tokenizer FILE; on failure reports on
+ * stderr and returns the exit code (else DM_EXIT_OK). */
+int dm_cli_load_tokenizer(const char *cmd, const char *model, const char *file, dm_tokenizer **tok);
+
 int dm_cmd_info(int argc, char **argv);
+int dm_cmd_compile(int argc, char **argv);
 int dm_cmd_check(int argc, char **argv);
 int dm_cmd_tokenize(int argc, char **argv);
 int dm_cmd_detokenize(int argc, char **argv);

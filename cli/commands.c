@@ -14,12 +14,31 @@ const dm_command dm_commands[] = {
    "language.\n",
    NULL},
   {"compile", "compile a format spec into a canvas and show it",
-   "Usage: dimple compile (--schema FILE | --regex RE | --template T | --form FILE)\n"
-   "                      --model DIR [--json]\n"
+   "Usage: dimple compile (SPEC.json | SPEC.re | --schema FILE | --regex RE)\n"
+   "                      (--model DIR | --tokenizer FILE) [--json] [options]\n"
    "\n"
-   "Show the canvas a spec compiles to: fixed tokens, slots, budgets and the\n"
-   "positions the prior forces.\n",
-   NULL},
+   "Show the canvas a spec compiles to against a model's tokenizer: the fixed tokens\n"
+   "the format dictates, the masked slots (\xe2\x96\xa2) the model fills, and per slot\n"
+   "its budget (tokens), the fewest tokens a value needs, its automaton size and its\n"
+   "filler (spaces after a JSON value, EOS at the end of a regex answer).\n"
+   "\n"
+   "A JSON Schema object whose properties are all required and that admits no\n"
+   "other members is laid out as fixed text ({\"key\": ... ,}); every other value is\n"
+   "one slot. Set a slot's budget with \"x-dimple-tokens\": N in its schema.\n"
+   "\n"
+   "Options:\n"
+   "  --schema FILE       a JSON Schema (or give FILE.json)\n"
+   "  --regex RE          a regular expression (or give FILE.re holding one)\n"
+   "  --model DIR         model directory with tokenizer.json\n"
+   "  --tokenizer FILE    a tokenizer.json\n"
+   "  --max-tokens N      budget of a regex slot (default: from the regex, at most 64)\n"
+   "  --spec-mode         JSON Schema defaults of the specification (open objects)\n"
+   "  --lenient           ignore (and list) unsupported schema keywords\n"
+   "  --json              machine-readable output\n"
+   "  -h, --help          this help\n"
+   "\n"
+   "Exit status: 0 ok, 2 usage, 3 bad spec or impossible layout, 4 bad tokenizer.\n",
+   dm_cmd_compile},
   {"check", "check that a text is in a spec's language",
    "Usage: dimple check (--schema FILE | --regex RE) [--canonical] [options] [FILE | -]\n"
    "\n"

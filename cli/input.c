@@ -38,3 +38,13 @@ int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err) {
   *len = n;
   return DM_OK;
 }
+
+int dm_cli_load_tokenizer(const char *cmd, const char *model, const char *file, dm_tokenizer **tok) {
+  *tok = NULL;
+  if (!model && !file)
+    return dm_cli_usage_error(cmd, "needs a tokenizer: --model DIR or --tokenizer FILE");
+  dm_error err;
+  dm_error_clear(&err);
+  int rc = dm_tokenizer_load(model ? model : file, tok, &err);
+  return rc ? dm_cli_fail(cmd, rc, &err) : DM_EXIT_OK;
+}

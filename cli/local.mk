@@ -8,6 +8,7 @@ cli_dimple_SOURCES = \
 	cli/input.c \
 	cli/cmd_info.c \
 	cli/cmd_check.c \
+	cli/cmd_compile.c \
 	cli/cmd_tokenize.c
 cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS)
 cli_dimple_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)

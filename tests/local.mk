@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/decode/test_rng
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -58,11 +58,15 @@ tests_prior_test_grammars_SOURCES = tests/prior/test_grammars.c
 tests_prior_test_grammars_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)
 tests_prior_test_grammars_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(DM_TEST_LIBS)
 
+tests_prior_test_canvas_SOURCES = tests/prior/test_canvas.c
+tests_prior_test_canvas_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_canvas_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
-DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 

@@ -10,6 +10,7 @@
 #define DIMPLE_PRIOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <dimple/status.h>
 
@@ -71,6 +72,84 @@ int dm_lang_canonicalize(const dm_lang *lang, const char *json, size_t len, char
 
 /* Automaton size (states), for reports. */
 int dm_lang_states(const dm_lang *lang);
+
+/* ------------------------------------------------------------------ canvases */
+
+struct dm_tokenizer;
+
+/* What a prior needs from a tokenizer, built once and shared by every canvas made
+ * against it: the vocabulary view (token bytes, special flags), its trie, and a
+ * cache of the vocabulary grouped by the byte classes of compiled automata. Canvases
+ * made from one environment must be built from one thread at a time. */
+typedef struct dm_prior_env dm_prior_env;
+
+/* Build the environment for `tok` (not copied: it must outlive the environment).
+ * *out is caller-owned (dm_prior_env_free). */
+int dm_prior_env_new(const struct dm_tokenizer *tok, dm_prior_env **out, dm_error *err);
+void dm_prior_env_free(dm_prior_env *env);
+
+/* How a spec becomes a canvas. Defaults from dm_canvas_default_params(). */
+typedef struct dm_canvas_params {
+  dm_schema_params schema;  /* JSON Schema compilation */
+  int max_tokens;           /* budget of a regex slot (0: from the language, at most 64) */
+  int string_tokens;        /* default budget of an unbounded string slot (24) */
+  int value_tokens;         /* default budget of other unbounded values (48) */
+} dm_canvas_params;
+
+dm_canvas_params dm_canvas_default_params(void);
+
+/* A canvas: L token positions, each a fixed token or a mask, partitioned into slots
+ * with budgets and token automata (DESIGN.md §3). It keeps the feasibility state: a
+ * commit is accepted only when the canvas stays completable, so after any sequence
+ * of accepted commits in any order the final text is in the spec's language. */
+typedef struct dm_canvas dm_canvas;
+
+/* A JSON Schema: the structure the schema fixes (braces, keys, commas of objects
+ * whose properties are all required and that admit no others) becomes fixed tokens;
+ * every other value is a slot whose language is the value's canonical text followed
+ * by filler spaces, with a budget from "x-dimple-tokens" or a default. */
+int dm_canvas_from_schema(dm_prior_env *env, const char *json, size_t len,
+                          const dm_canvas_params *params, dm_canvas **out, dm_error *err);
+/* A regex: one slot with EOS filler (the text may be shorter than the budget). */
+int dm_canvas_from_regex(dm_prior_env *env, const char *pattern, size_t len,
+                         const dm_canvas_params *params, dm_canvas **out, dm_error *err);
+void dm_canvas_free(dm_canvas *c);
+/* Back to all masks (compiled automata are kept). */
+int dm_canvas_reset(dm_canvas *c);
+
+int32_t dm_canvas_length(const dm_canvas *c);
+/* Token at pos: the fixed or committed token, -1 for a mask. */
+int32_t dm_canvas_token(const dm_canvas *c, int32_t pos);
+/* Words of a vocabulary bitset (dm_canvas_allowed's out). */
+size_t dm_canvas_vocab_words(const dm_canvas *c);
+/* Allowed tokens at a masked pos as a vocabulary bitset; returns how many (>= 1 on
+ * a completable canvas), or a negative DM_E*. */
+int32_t dm_canvas_allowed(dm_canvas *c, int32_t pos, uint64_t *out);
+int dm_canvas_allows(dm_canvas *c, int32_t pos, int32_t tok);
+/* The one allowed token at a masked pos, or -1. */
+int32_t dm_canvas_forced(dm_canvas *c, int32_t pos);
+/* Commit tok at a masked pos: DM_OK, or DM_EINFEASIBLE (not allowed; nothing
+ * changes), DM_EINVAL (not a mask). */
+int dm_canvas_commit(dm_canvas *c, int32_t pos, int32_t tok);
+/* Masked positions left. */
+int32_t dm_canvas_masks_left(const dm_canvas *c);
+
+typedef struct dm_canvas_slot_info {
+  const char *name;   /* JSON pointer of the value, or "regex" (owned by the canvas) */
+  int32_t start, len; /* positions [start, start + len) */
+  int32_t min_tokens; /* fewest tokens a value needs */
+  int32_t states;     /* automaton states */
+  int filler;         /* 0 none, 1 spaces, 2 EOS */
+} dm_canvas_slot_info;
+
+int dm_canvas_slot_count(const dm_canvas *c);
+int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info);
+
+/* The canvas text: the bytes of fixed and committed tokens, masks written as
+ * `mask` (may be NULL: skipped); with strip_filler, slot filler (trailing spaces,
+ * EOS) is left out. Fills buf (NUL-terminated, truncated when short) and returns the
+ * full length, as snprintf. */
+long dm_canvas_text(const dm_canvas *c, const char *mask, int strip_filler, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -175,6 +175,10 @@ static frag build(nfa *m, const dm_re_node *n) {
       embed_dfa(m, n->dfa, n->json_escape, f.s, f.t);
       return f;
     case DM_RE_REPEAT: {
+      if (n->max >= 0 && n->max < n->min) { /* {m,n} with n < m: nothing */
+        f.t = nfa_state(m);
+        return f;
+      }
       int32_t cur = f.s;
       for (int i = 0; i < n->min && !m->rc; i++) {
         frag k = build(m, n->kids[0]);

@@ -123,7 +123,8 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
       if (!r) return DM_ENOMEM;
       for (int32_t k = 0; k < r->n; k++) {
         if (!has(next, r->next[k])) continue;
-        const uint64_t *set = dm_tokauto_set(s->ta, r->set[k], NULL);
+        const uint64_t *set = dm_tokauto_row_set(s->ta, q, k, NULL);
+        if (!set) return DM_ENOMEM;
         for (size_t x = 0; x < vw; x++) out[x] |= set[x];
       }
     }
@@ -144,16 +145,9 @@ int32_t dm_slot_forced(dm_slot *s, int32_t pos) {
       if (!r) return -1;
       for (int32_t k = 0; k < r->n; k++) {
         if (!has(next, r->next[k])) continue;
-        int32_t count;
-        const uint64_t *set = dm_tokauto_set(s->ta, r->set[k], &count);
-        if (count > 1) return -1;
-        for (size_t x = 0; x < dm_tokauto_vwords(s->ta); x++)
-          if (set[x]) {
-            int32_t t = (int32_t)(x * 64 + (size_t)__builtin_ctzll(set[x]));
-            if (only >= 0 && only != t) return -1;
-            only = t;
-            break;
-          }
+        int32_t t = dm_tokauto_row_single(s->ta, q, k);
+        if (t < 0 || (only >= 0 && only != t)) return -1;
+        only = t;
       }
     }
   return only;

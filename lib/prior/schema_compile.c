@@ -461,28 +461,66 @@ dm_dfa *sc_schema(sc_ctx *c, const cJSON *s) {
   return L;
 }
 
+struct dm_schema_compiler {
+  sc_ctx c;
+};
+
+int dm_schema_compiler_new(const cJSON *root, const dm_schema_params *params, dm_schema_compiler **out,
+                           dm_error *err) {
+  *out = NULL;
+  dm_schema_compiler *sc = calloc(1, sizeof *sc);
+  if (!sc) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  sc->c.root = root;
+  sc->c.p = params ? *params : dm_schema_default_params();
+  if (sc->c.p.any_depth < 0) sc->c.p.any_depth = 0;
+  if (sc->c.p.ref_depth < 1) sc->c.p.ref_depth = 1;
+  if (dm_keyrank_build(&sc->c.kr, root)) {
+    dm_schema_compiler_free(sc);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  *out = sc;
+  return DM_OK;
+}
+
+void dm_schema_compiler_free(dm_schema_compiler *sc) {
+  if (!sc) return;
+  for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(sc->c.any[i]);
+  dm_keyrank_free(&sc->c.kr);
+  free(sc);
+}
+
+const dm_keyrank *dm_schema_compiler_keyrank(const dm_schema_compiler *sc) { return &sc->c.kr; }
+const dm_schema_params *dm_schema_compiler_params(const dm_schema_compiler *sc) { return &sc->c.p; }
+
+int dm_schema_compiler_run(dm_schema_compiler *sc, const cJSON *sub, const char *pointer, dm_dfa **out,
+                           dm_error *err) {
+  *out = NULL;
+  sc_ctx *c = &sc->c;
+  c->rc = DM_OK;
+  c->err = err;
+  c->nref = 0;
+  size_t pl = strlen(pointer ? pointer : "");
+  if (pl >= sizeof c->path) pl = sizeof c->path - 1;
+  memcpy(c->path, pointer ? pointer : "", pl);
+  c->path[pl] = 0;
+  c->plen = pl;
+  dm_dfa *d = sc_schema(c, sub);
+  if (!d) return c->rc ? c->rc : DM_EINTERNAL;
+  *out = d;
+  return DM_OK;
+}
+
 int dm_schema_compile(const cJSON *schema, const dm_schema_params *params, dm_dfa **out,
                       dm_keyrank *kr, dm_error *err) {
   *out = NULL;
-  sc_ctx c;
-  memset(&c, 0, sizeof c);
-  c.root = schema;
-  c.p = params ? *params : dm_schema_default_params();
-  if (c.p.any_depth < 0) c.p.any_depth = 0;
-  if (c.p.ref_depth < 1) c.p.ref_depth = 1;
-  c.err = err;
-  if (dm_keyrank_build(&c.kr, schema)) {
-    dm_keyrank_free(&c.kr);
-    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  dm_schema_compiler *sc = NULL;
+  int rc = dm_schema_compiler_new(schema, params, &sc, err);
+  if (rc) return rc;
+  rc = dm_schema_compiler_run(sc, schema, "", out, err);
+  if (rc == DM_OK && kr) {
+    *kr = sc->c.kr;
+    memset(&sc->c.kr, 0, sizeof sc->c.kr);
   }
-  dm_dfa *d = sc_schema(&c, schema);
-  for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(c.any[i]);
-  if (!d) {
-    dm_keyrank_free(&c.kr);
-    return c.rc ? c.rc : DM_EINTERNAL;
-  }
-  *out = d;
-  if (kr) *kr = c.kr;
-  else dm_keyrank_free(&c.kr);
-  return DM_OK;
+  dm_schema_compiler_free(sc);
+  return rc;
 }

@@ -16,34 +16,18 @@ void dm_vocab_free(dm_vocab *v) {
   free(v);
 }
 
-static int32_t trie_child(dm_vocab *v, int32_t node, uint8_t b, int32_t *cap) {
-  int32_t prev = -1;
-  for (int32_t c = v->trie[node].first_child; c >= 0; c = v->trie[c].next_sibling) {
-    if (v->trie[c].byte == b) return c;
-    if (v->trie[c].byte > b) break;
-    prev = c;
-  }
-  if (v->ntrie == *cap) {
-    int32_t ncap = *cap * 2;
-    dm_trie_node *t = realloc(v->trie, (size_t)ncap * sizeof *t);
-    if (!t) return -1;
-    v->trie = t;
-    *cap = ncap;
-  }
-  int32_t id = v->ntrie++;
-  dm_trie_node *nd = &v->trie[id];
-  nd->first_child = -1;
-  nd->first_token = -1;
-  nd->byte = b;
-  /* keep children sorted by byte */
-  if (prev < 0) {
-    nd->next_sibling = v->trie[node].first_child;
-    v->trie[node].first_child = id;
-  } else {
-    nd->next_sibling = v->trie[prev].next_sibling;
-    v->trie[prev].next_sibling = id;
-  }
-  return id;
+#define MAX_TOKEN_BYTES 4096
+
+static const dm_vocab *g_sort_vocab; /* qsort has no context argument */
+
+static int cmp_token_bytes(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  size_t lx, ly;
+  const uint8_t *bx = dm_vocab_bytes(g_sort_vocab, x, &lx), *by = dm_vocab_bytes(g_sort_vocab, y, &ly);
+  int c = memcmp(bx, by, lx < ly ? lx : ly);
+  if (c) return c;
+  if (lx != ly) return lx < ly ? -1 : 1;
+  return x < y ? -1 : x > y;
 }
 
 int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const uint8_t *flags,
@@ -76,21 +60,77 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
     v->next_same[i] = -1;
   }
   v->off[n] = (uint32_t)at;
-  for (int32_t i = n - 1; i >= 0; i--) { /* reversed so lists come out in id order */
-    if (!lens[i] || (v->flags[i] & DM_VOCAB_SPECIAL)) continue;
-    int32_t node = 0;
-    for (size_t k = 0; k < lens[i]; k++) {
-      node = trie_child(v, node, (uint8_t)bytes[i][k], &cap);
-      if (node < 0) {
-        dm_vocab_free(v);
-        return DM_ENOMEM;
+  /* Build the trie from the tokens sorted by bytes: each token shares its prefix with
+     the previous one, so nodes are appended in order along one path. */
+  int32_t *order = malloc((size_t)n * sizeof *order);
+  int32_t *path = malloc(((size_t)MAX_TOKEN_BYTES + 1) * sizeof *path);
+  int32_t *last = NULL;
+  int32_t m = 0;
+  if (!order || !path) goto oom;
+  for (int32_t i = 0; i < n; i++)
+    if (lens[i] && lens[i] <= MAX_TOKEN_BYTES && !(v->flags[i] & DM_VOCAB_SPECIAL)) order[m++] = i;
+  g_sort_vocab = v;
+  qsort(order, (size_t)m, sizeof *order, cmp_token_bytes);
+  g_sort_vocab = NULL;
+  last = malloc((size_t)cap * sizeof *last); /* last child per node during the build */
+  if (!last) goto oom;
+  last[0] = -1;
+  path[0] = 0;
+  size_t depth = 0; /* nodes on the path below the root */
+  const uint8_t *prev = NULL;
+  size_t prev_len = 0;
+  for (int32_t k = 0; k < m; k++) {
+    int32_t t = order[k];
+    size_t len;
+    const uint8_t *b = dm_vocab_bytes(v, t, &len);
+    size_t lcp = 0;
+    while (lcp < len && lcp < prev_len && b[lcp] == prev[lcp]) lcp++;
+    if (lcp > depth) lcp = depth;
+    depth = lcp;
+    for (size_t j = lcp; j < len; j++) {
+      if (v->ntrie == cap) {
+        int32_t ncap = cap * 2;
+        dm_trie_node *nt = realloc(v->trie, (size_t)ncap * sizeof *nt);
+        int32_t *nl = realloc(last, (size_t)ncap * sizeof *nl);
+        if (nt) v->trie = nt;
+        if (nl) last = nl;
+        if (!nt || !nl) goto oom;
+        cap = ncap;
       }
+      int32_t parent = path[j], id = v->ntrie++;
+      v->trie[id] = (dm_trie_node){-1, -1, -1, b[j]};
+      last[id] = -1;
+      if (last[parent] < 0) v->trie[parent].first_child = id;
+      else v->trie[last[parent]].next_sibling = id;
+      last[parent] = id;
+      path[j + 1] = id;
     }
-    v->next_same[i] = v->trie[node].first_token;
-    v->trie[node].first_token = i;
+    depth = len;
+    int32_t node = path[len];
+    /* tokens with equal bytes: keep the list in id order */
+    if (v->trie[node].first_token < 0 || v->trie[node].first_token > t) {
+      v->next_same[t] = v->trie[node].first_token;
+      v->trie[node].first_token = t;
+    } else {
+      int32_t x = v->trie[node].first_token;
+      while (v->next_same[x] >= 0 && v->next_same[x] < t) x = v->next_same[x];
+      v->next_same[t] = v->next_same[x];
+      v->next_same[x] = t;
+    }
+    prev = b;
+    prev_len = len;
   }
+  free(order);
+  free(path);
+  free(last);
   *out = v;
   return DM_OK;
+oom:
+  free(order);
+  free(path);
+  free(last);
+  dm_vocab_free(v);
+  return DM_ENOMEM;
 }
 
 int dm_vocab_from_tokenizer(const dm_tokenizer *tok, dm_vocab **out) {

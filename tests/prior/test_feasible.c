@@ -65,7 +65,7 @@ START_TEST(allowed_sets_match_brute_force) {
     dm_dfa *d = regex_dfa(regexes[r]);
     for (int with_eos = 0; with_eos < 2; with_eos++) {
       dm_tokauto *ta = NULL;
-      ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, &ta), DM_OK);
+      ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, NULL, &ta), DM_OK);
       for (int n = 1; n <= 4; n++) {
         for (int trial = 0; trial < 6; trial++) {
           int32_t fixed[4];
@@ -193,7 +193,7 @@ START_TEST(random_orders_stay_in_regex_language) {
     ck_assert_ptr_nonnull(code);
     for (int with_eos = 0; with_eos < 2; with_eos++) {
       dm_tokauto *ta = NULL;
-      ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, &ta), DM_OK);
+      ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, NULL, &ta), DM_OK);
       for (int trial = 0; trial < 25; trial++) {
         int n = 1 + rn(30);
         dm_slot s;
@@ -237,7 +237,7 @@ START_TEST(random_orders_stay_in_schema_language) {
     dm_error e;
     ck_assert_msg(dm_schema_compile(js, NULL, &d, NULL, &e) == DM_OK, "%s", e.message);
     dm_tokauto *ta = NULL;
-    ck_assert_int_eq(dm_tokauto_new(d, v, eos, &ta), DM_OK);
+    ck_assert_int_eq(dm_tokauto_new(d, v, eos, NULL, &ta), DM_OK);
     for (int trial = 0; trial < 30; trial++) {
       int n = 1 + rn(40);
       dm_slot s;
@@ -265,7 +265,7 @@ START_TEST(commit_refuses_what_is_not_allowed) {
   dm_vocab *v = make_vocab(toks, 4, 3);
   dm_dfa *d = regex_dfa("ab");
   dm_tokauto *ta = NULL;
-  ck_assert_int_eq(dm_tokauto_new(d, v, 3, &ta), DM_OK);
+  ck_assert_int_eq(dm_tokauto_new(d, v, 3, NULL, &ta), DM_OK);
   dm_slot s;
   ck_assert_int_eq(dm_slot_init(&s, ta, 3, NULL), DM_OK);
   ck_assert_int_eq(dm_slot_commit(&s, 0, 1), DM_EINFEASIBLE); /* "b" first: never */
@@ -278,7 +278,7 @@ START_TEST(commit_refuses_what_is_not_allowed) {
   dm_slot_free(&s);
   /* too short for the language: infeasible from the start */
   dm_tokauto *ta2 = NULL;
-  ck_assert_int_eq(dm_tokauto_new(d, v, -1, &ta2), DM_OK);
+  ck_assert_int_eq(dm_tokauto_new(d, v, -1, NULL, &ta2), DM_OK);
   ck_assert_int_eq(dm_slot_init(&s, ta2, 3, NULL), DM_EINFEASIBLE);
   dm_slot_free(&s);
   dm_tokauto_free(ta2);

@@ -50,7 +50,7 @@ START_TEST(random_orders_real_vocab) {
     dm_dfa *d = NULL;
     ck_assert_msg(dm_schema_compile(js, NULL, &d, NULL, &e) == DM_OK, "schema %zu: %s", k, e.message);
     dm_tokauto *ta = NULL;
-    ck_assert_int_eq(dm_tokauto_new(d, v, eos, &ta), DM_OK);
+    ck_assert_int_eq(dm_tokauto_new(d, v, eos, NULL, &ta), DM_OK);
     for (int trial = 0; trial < 8; trial++) {
       int n = 8 + (int)(rnd() % 40);
       dm_slot s;
