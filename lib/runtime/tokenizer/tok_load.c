@@ -608,6 +608,55 @@ done:
   return rc;
 }
 
+int tk_slow_to_json(const char *vocab, size_t vlen, const char *merges, size_t mlen, const char *cfg_text,
+                    size_t cfg_len, const char *added, size_t alen, tk_buf *out, dm_error *err);
+
+/* A directory without tokenizer.json: vocab.json + merges.txt (tok_slow.c);
+ * DM_ENOENT naming tokenizer.json when those are missing too. */
+static int load_slow(const char *dir, dm_tokenizer **out, dm_error *err) {
+  const char *names[] = {"vocab.json", "merges.txt", "tokenizer_config.json", "added_tokens.json"};
+  char *text[4] = {NULL, NULL, NULL, NULL};
+  size_t len[4] = {0, 0, 0, 0};
+  size_t dl = strlen(dir);
+  char *p = malloc(dl + 32);
+  if (!p) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  int rc = 0;
+  struct stat st;
+  snprintf(p, dl + 32, "%s/vocab.json", dir);
+  int have_vocab = stat(p, &st) == 0;
+  snprintf(p, dl + 32, "%s/merges.txt", dir);
+  if (!have_vocab || stat(p, &st) != 0) {
+    snprintf(p, dl + 32, "%s/tokenizer.json", dir);
+    dm_error_set(err, DM_ENOENT, "no tokenizer.json (nor vocab.json + merges.txt) in the directory");
+    dm_error_set_source(err, p);
+    free(p);
+    return DM_ENOENT;
+  }
+  for (int k = 0; k < 4 && !rc; k++) {
+    snprintf(p, dl + 32, "%s/%s", dir, names[k]);
+    if (k == 3 && stat(p, &st) != 0) break; /* added_tokens.json is optional */
+    rc = read_file(p, &text[k], &len[k], err);
+  }
+  tk_buf json = {0};
+  if (!rc) {
+    rc = tk_slow_to_json(text[0], len[0], text[1], len[1], text[2], len[2], text[3], len[3], &json, err);
+    if (rc && err && err->source[0] && !strchr(err->source, '/')) {
+      snprintf(p, dl + 32, "%s/%s", dir, err->source);
+      dm_error_set_source(err, p);
+    }
+  }
+  if (!rc) {
+    char *src = malloc(dl + 64);
+    if (src) snprintf(src, dl + 64, "%s/vocab.json + merges.txt", dir);
+    rc = dm_tokenizer_load_json(json.p, json.len, text[2], len[2], src ? src : dir, out, err);
+    free(src);
+  }
+  tk_buf_free(&json);
+  for (int k = 0; k < 4; k++) free(text[k]);
+  free(p);
+  return rc;
+}
+
 int dm_tokenizer_load(const char *path, dm_tokenizer **out, dm_error *err) {
   if (out) *out = NULL;
   if (!path || !out) return dm_error_set(err, DM_EINVAL, "dm_tokenizer_load: NULL argument");
@@ -621,7 +670,8 @@ int dm_tokenizer_load(const char *path, dm_tokenizer **out, dm_error *err) {
     free(cfg_path);
     return dm_error_set(err, DM_ENOMEM, "out of memory");
   }
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+  int is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+  if (is_dir) {
     snprintf(json_path, pl + 32, "%s/tokenizer.json", path);
     snprintf(cfg_path, pl + 32, "%s/tokenizer_config.json", path);
   } else {
@@ -632,7 +682,14 @@ int dm_tokenizer_load(const char *path, dm_tokenizer **out, dm_error *err) {
   }
   char *json = NULL, *cfg = NULL;
   size_t jl = 0, cl = 0;
-  int rc = read_file(json_path, &json, &jl, err);
+  int rc;
+  if (is_dir && stat(json_path, &st) != 0) {
+    rc = load_slow(path, out, err);
+    free(json_path);
+    free(cfg_path);
+    return rc;
+  }
+  rc = read_file(json_path, &json, &jl, err);
   if (!rc && stat(cfg_path, &st) == 0) rc = read_file(cfg_path, &cfg, &cl, err);
   if (!rc) {
     rc = dm_tokenizer_load_json(json, jl, cfg, cl, json_path, out, err);
