@@ -80,16 +80,83 @@ static int encode_one(const char *cmd, const dm_tokenizer *tok, const char *text
   return ex;
 }
 
+static const char *flag_names[] = {"special", "control", "added", "byte_fallback", "unused", "unk"};
+
+/* --info: vocabulary size, special tokens, chat family. */
+static int print_info(const dm_tokenizer *tok, int json) {
+  static const char *names[] = {"bos", "eos", "pad", "unk", "mask", "eot"};
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "vocab_size", dm_tokenizer_vocab_size(tok));
+    cJSON *sp = cJSON_AddObjectToObject(o, "special");
+    for (int i = 0; i < 6; i++) {
+      int32_t id = dm_tokenizer_special_id(tok, (dm_special_token)i);
+      if (id >= 0) cJSON_AddNumberToObject(sp, names[i], id);
+      else cJSON_AddNullToObject(sp, names[i]);
+    }
+    cJSON_AddStringToObject(o, "chat_template", dm_chat_family_name(dm_tokenizer_chat_family(tok)));
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!s) return DM_EXIT_RUNTIME;
+    puts(s);
+    cJSON_free(s);
+    return DM_EXIT_OK;
+  }
+  printf("vocab size:    %d\n", dm_tokenizer_vocab_size(tok));
+  for (int i = 0; i < 6; i++) {
+    int32_t id = dm_tokenizer_special_id(tok, (dm_special_token)i);
+    if (id >= 0) printf("%-4s token:    %d %s\n", names[i], id, dm_tokenizer_token_piece(tok, id));
+    else printf("%-4s token:    none\n", names[i]);
+  }
+  printf("chat template: %s\n", dm_chat_family_name(dm_tokenizer_chat_family(tok)));
+  return DM_EXIT_OK;
+}
+
+/* --vocab: one line per id: ID, flags, piece, the bytes it decodes to (hex). */
+static int print_vocab(const dm_tokenizer *tok, int json) {
+  int32_t n = dm_tokenizer_vocab_size(tok);
+  for (int32_t id = 0; id < n; id++) {
+    unsigned f = dm_tokenizer_token_flags(tok, id);
+    size_t len;
+    const unsigned char *b = (const unsigned char *)dm_tokenizer_token_bytes(tok, id, &len);
+    char *hex = malloc(2 * len + 1);
+    if (!hex) return DM_EXIT_RUNTIME;
+    for (size_t i = 0; i < len; i++) snprintf(hex + 2 * i, 3, "%02x", b[i]);
+    hex[2 * len] = 0;
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddNumberToObject(o, "id", id);
+      cJSON *fl = cJSON_AddArrayToObject(o, "flags");
+      for (int k = 0; k < 6; k++)
+        if (f & (1u << k)) cJSON_AddItemToArray(fl, cJSON_CreateString(flag_names[k]));
+      cJSON_AddStringToObject(o, "piece", dm_tokenizer_token_piece(tok, id));
+      cJSON_AddStringToObject(o, "bytes_hex", hex);
+      char *s = cJSON_PrintUnformatted(o);
+      cJSON_Delete(o);
+      if (s) puts(s);
+      cJSON_free(s);
+    } else {
+      char fs[96] = "";
+      for (int k = 0; k < 6; k++)
+        if (f & (1u << k)) snprintf(fs + strlen(fs), sizeof fs - strlen(fs), "%s%s", fs[0] ? "," : "", flag_names[k]);
+      printf("%d\t%s\t%s\t%s\n", id, fs[0] ? fs : "-", dm_tokenizer_token_piece(tok, id), hex);
+    }
+    free(hex);
+  }
+  return DM_EXIT_OK;
+}
+
 int dm_cmd_tokenize(int argc, char **argv) {
   static const struct option opts[] = {
       {"model", required_argument, NULL, 'm'},  {"tokenizer", required_argument, NULL, 't'},
       {"special", no_argument, NULL, 's'},      {"json", no_argument, NULL, 'j'},
       {"lines", no_argument, NULL, 'l'},        {"chat", no_argument, NULL, 'c'},
       {"system", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+      {"info", no_argument, NULL, 'i'},         {"vocab", no_argument, NULL, 'v'},
       {NULL, 0, NULL, 0},
   };
   const char *model = NULL, *file = NULL, *system = NULL;
-  int special = 0, json = 0, lines = 0, chat = 0;
+  int special = 0, json = 0, lines = 0, chat = 0, info = 0, vocab = 0;
   opterr = 0;
   optind = 1;
   int c;
@@ -102,6 +169,8 @@ int dm_cmd_tokenize(int argc, char **argv) {
       case 'l': lines = 1; break;
       case 'c': chat = 1; break;
       case 'S': system = optarg; chat = 1; break;
+      case 'i': info = 1; break;
+      case 'v': vocab = 1; break;
       case 'h': dm_cli_print_help(dm_command_find("tokenize")); return DM_EXIT_OK;
       case ':': return dm_cli_usage_error("tokenize", "option '%s' needs a value", argv[optind - 1]);
       default: return dm_cli_usage_error("tokenize", "unknown option '%s'", argv[optind - 1]);
@@ -110,6 +179,18 @@ int dm_cmd_tokenize(int argc, char **argv) {
   if (!model == !file) return dm_cli_usage_error("tokenize", "give exactly one of --model DIR or --tokenizer FILE");
   if (optind + 1 < argc) return dm_cli_usage_error("tokenize", "expected one TEXT argument, got %d", argc - optind);
   if (lines && chat) return dm_cli_usage_error("tokenize", "--lines and --chat do not go together");
+  if (info || vocab) {
+    if (info && vocab) return dm_cli_usage_error("tokenize", "--info and --vocab do not go together");
+    if (optind < argc || lines || chat || special)
+      return dm_cli_usage_error("tokenize", "--%s takes no text and no other option but --json",
+                                info ? "info" : "vocab");
+    dm_tokenizer *t = NULL;
+    int ex = load_tok("tokenize", model, file, &t);
+    if (ex) return ex;
+    ex = info ? print_info(t, json) : print_vocab(t, json);
+    dm_tokenizer_free(t);
+    return ex;
+  }
   char *text = NULL;
   size_t len;
   if (optind < argc && strcmp(argv[optind], "-") != 0) {

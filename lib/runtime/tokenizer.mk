@@ -10,6 +10,9 @@ lib_runtime_libdimple_runtime_la_SOURCES += \
 	lib/runtime/tokenizer/tok_decode.c \
 	lib/runtime/tokenizer/tok_json.c \
 	lib/runtime/tokenizer/tok_load.c \
+	lib/runtime/tokenizer/tok_model.c \
+	lib/runtime/tokenizer/tok_config.c \
+	lib/runtime/tokenizer/tok_slow.c \
 	lib/runtime/tokenizer/tok_encode.c \
 	lib/runtime/tokenizer/tok_vocab.c \
 	lib/runtime/tokenizer/tok_chat.c

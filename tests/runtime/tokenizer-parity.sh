@@ -8,6 +8,7 @@
 # the oracle sees it: node decodes invalid UTF-8 to U+FFFD (one per maximal invalid
 # subpart) and Qwen3's tokenizer normalizes to NFC. Llama 2's Prepend normalizer
 # adds a space that decoding strips only at the start, so it has no round trip.
+# Qwen3 is also loaded from the slow layout (to-slow.py) and must give the same ids.
 #
 # SKIP (77) when the npm cache (tests/runtime/fetch-tokenizers.sh) or node is missing.
 top=${DM_TEST_SRCDIR:?}
@@ -41,5 +42,15 @@ for model in qwen3 llama3 llama2; do
     fail=$((fail + 1))
   fi
 done
+# the slow layout (vocab.json + merges.txt + tokenizer_config.json, as Dream-7B ships
+# the Qwen2.5 tokenizer) must give the same ids as tokenizer.json
+if python3 "$top/tests/data/tokenizer/to-slow.py" "$m/tokenizer-qwen3/models" "$tmp/slow" &&
+   "$build/tests/runtime/tok_parity" "$tmp/slow" "$tmp/corpus.bin" "$tmp/qwen3.txt" --roundtrip; then
+  echo "ok - qwen3 parity from vocab.json + merges.txt"
+  pass=$((pass + 1))
+else
+  echo "not ok - qwen3 parity from vocab.json + merges.txt"
+  fail=$((fail + 1))
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -196,7 +196,7 @@ int tk_bpe_word(const dm_tokenizer *t, const char *w, size_t n, tk_ids *out) {
   s->wlen = (uint16_t)n;
   s->nids = (uint16_t)made;
   memcpy(s->w, w, n);
-  memcpy(s->ids, out->v + before, made * sizeof *ids);
+  if (made) memcpy(s->ids, out->v + before, made * sizeof *ids);
   pthread_mutex_unlock(&c->lock);
   return 0;
 }

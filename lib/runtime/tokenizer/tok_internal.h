@@ -276,6 +276,22 @@ typedef int (*tk_merge_fn)(void *ctx, const char *a, size_t al, const char *b, s
                            size_t rank, size_t at);
 int tk_json_merges(const char *s, tk_span sp, tk_buf *scratch, tk_merge_fn fn, void *ctx, size_t *bad_at);
 
+#define TK_MAX_IDS (1 << 24)
+
+/* Where the model's vocab and merges are: cJSON nodes, or spans of the text read by
+ * tok_json.c. */
+typedef struct model_src {
+  const char *text;
+  size_t len;
+  tk_span vocab, merges; /* len 0: not cut out, use the cJSON nodes */
+} model_src;
+
+/* tok_model.c: the model section (and added_tokens). */
+int tk_parse_model(dm_tokenizer *t, const cJSON *model, const cJSON *added, const model_src *src,
+                   dm_error *err);
+/* tok_config.c: tokenizer_config.json (cfg may be NULL). */
+int tk_apply_config(dm_tokenizer *t, const cJSON *cfg, dm_error *err);
+
 /* Chat template detection from tokenizer_config.json's chat_template. */
 void tk_chat_detect(dm_tokenizer *t, const char *tmpl);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the tokenizer parity corpus (deterministic: fixed seed, no input).
 
-Usage: gen-corpus.py OUT [N]
+Usage: gen-corpus.py OUT [N] [SEED]
 
 Writes N records (default 6000) to OUT, separated by NUL bytes (a record never
 contains NUL). A record is a byte string: multilingual prose, code, JSON, runs of
@@ -178,7 +178,7 @@ def make_record(r):
 def main():
     out = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 6000
-    r = random.Random(SEED)
+    r = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else SEED)
     recs = [make_record(r) for _ in range(n)]
     with open(out, "wb") as f:
         f.write(b"\x00".join(recs))

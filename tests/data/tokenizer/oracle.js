@@ -32,7 +32,7 @@ for (let i = 0; i <= buf.length; i++) {
     start = i + 1;
     const ids = tok.encode(text, { add_special_tokens: false });
     const rt = Buffer.from(nfc ? text.normalize('NFC') : text, 'utf8').toString('hex');
-    const dec = tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    const dec = ids.length ? tok.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false }) : '';
     lines.push(ids.join(' ') + '\t' + rt + '\t' + Buffer.from(dec, 'utf8').toString('hex'));
   }
 }
