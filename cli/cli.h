@@ -23,6 +23,13 @@ typedef struct dm_command {
   dm_cmd_fn run;       /* NULL: not available yet */
 } dm_command;
 
+/* Help topics that are not commands (`dimple help template`). */
+typedef struct dm_topic {
+  const char *name, *summary, *text;
+} dm_topic;
+extern const dm_topic dm_topics[];
+const dm_topic *dm_topic_find(const char *name);
+
 /* The command table, terminated by an entry with name == NULL. */
 extern const dm_command dm_commands[];
 const dm_command *dm_command_find(const char *name);

@@ -24,7 +24,7 @@ int dm_cmd_check(int argc, char **argv) {
       {"spec-mode", no_argument, NULL, 'S'}, {"lenient", no_argument, NULL, 'L'},
       {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
   };
-  const char *schema = NULL, *regex = NULL, *other = NULL;
+  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *other = NULL;
   int canonical = 0, exact = 0, quiet = 0;
   dm_schema_params params = dm_schema_default_params();
   opterr = 0;
@@ -34,7 +34,7 @@ int dm_cmd_check(int argc, char **argv) {
     switch (c) {
       case 's': schema = optarg; break;
       case 'r': regex = optarg; break;
-      case 't': other = "--template"; break;
+      case 't': tmpl = optarg; break;
       case 'p': other = "--prior"; break;
       case 'c': canonical = 1; break;
       case 'x': exact = 1; break;
@@ -49,7 +49,8 @@ int dm_cmd_check(int argc, char **argv) {
     }
   }
   if (other) return dm_cli_usage_error("check", "%s specs are not available yet in this version", other);
-  if (!!schema + !!regex != 1) return dm_cli_usage_error("check", "give exactly one spec: --schema FILE or --regex RE");
+  if (!!schema + !!regex + !!tmpl != 1)
+    return dm_cli_usage_error("check", "give exactly one spec: --schema FILE, --regex RE or --template T");
   if (canonical && !schema) return dm_cli_usage_error("check", "--canonical needs --schema");
   if (optind + 1 < argc) return dm_cli_usage_error("check", "expected at most one input file, got '%s'", argv[optind + 1]);
   const char *input = optind < argc ? argv[optind] : "-";
@@ -66,6 +67,9 @@ int dm_cmd_check(int argc, char **argv) {
     rc = dm_lang_from_schema(text, len, &params, &lang, &err);
     free(text);
     dm_error_set_source(&err, schema);
+  } else if (tmpl) {
+    rc = dm_lang_from_template(tmpl, strlen(tmpl), NULL, &lang, &err);
+    dm_error_set_source(&err, "template");
   } else {
     rc = dm_lang_from_regex(regex, strlen(regex), &lang, &err);
     dm_error_set_source(&err, "regex");

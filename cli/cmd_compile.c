@@ -1,5 +1,6 @@
 /* dimple compile — show the canvas a spec compiles to. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,14 @@ static int print_json(const dm_canvas *cv, const dm_tokenizer *tok, double ms) {
 int dm_cmd_compile(int argc, char **argv) {
   static const struct option opts[] = {
       {"schema", required_argument, NULL, 's'}, {"regex", required_argument, NULL, 'r'},
+      {"template", required_argument, NULL, 't'},
       {"model", required_argument, NULL, 'm'},  {"tokenizer", required_argument, NULL, 'T'},
       {"json", no_argument, NULL, 'j'},         {"max-tokens", required_argument, NULL, 'n'},
       {"spec-mode", no_argument, NULL, 'S'},    {"lenient", no_argument, NULL, 'L'},
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
-  const char *schema = NULL, *regex = NULL, *model = NULL, *tfile = NULL;
+  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *model = NULL, *tfile = NULL;
+  char *owned = NULL;
   int json = 0;
   dm_canvas_params params = dm_canvas_default_params();
   opterr = 0;
@@ -67,6 +70,7 @@ int dm_cmd_compile(int argc, char **argv) {
     switch (c) {
       case 's': schema = optarg; break;
       case 'r': regex = optarg; break;
+      case 't': tmpl = optarg; break;
       case 'm': model = optarg; break;
       case 'T': tfile = optarg; break;
       case 'j': json = 1; break;
@@ -87,39 +91,43 @@ int dm_cmd_compile(int argc, char **argv) {
   }
   if (optind < argc) { /* SPEC by extension */
     const char *spec = argv[optind++];
-    if (schema || regex) return dm_cli_usage_error("compile", "give the spec once (a file or --schema/--regex)");
+    if (schema || regex || tmpl) return dm_cli_usage_error("compile", "give the spec once (a file or --schema/--regex/--template)");
+    bool is_re = ends_with(spec, ".re"), is_tmpl = ends_with(spec, ".tmpl");
     if (ends_with(spec, ".json")) schema = spec;
-    else if (ends_with(spec, ".re")) {
-      regex = spec; /* read below */
-    } else if (ends_with(spec, ".yaml") || ends_with(spec, ".yml") || ends_with(spec, ".tmpl"))
-      return dm_cli_usage_error("compile", "YAML forms and templates are not available yet in this version");
-    else
-      return dm_cli_usage_error("compile", "cannot tell the spec type of '%s' (use .json, .re, or --schema/--regex)", spec);
-    if (regex == spec) {
-      char *text = NULL;
+    else if (ends_with(spec, ".yaml") || ends_with(spec, ".yml"))
+      return dm_cli_usage_error("compile", "YAML forms are not available yet in this version");
+    else if (!is_re && !is_tmpl)
+      return dm_cli_usage_error("compile", "cannot tell the spec type of '%s' (use .json, .re, .tmpl, or --schema/--regex/--template)", spec);
+    if (is_re || is_tmpl) {
       size_t len = 0;
       dm_error err;
       dm_error_clear(&err);
-      int rc = dm_cli_read_all(spec, &text, &len, &err);
+      int rc = dm_cli_read_all(spec, &owned, &len, &err);
       if (rc) return dm_cli_fail("compile", rc, &err);
-      while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) text[--len] = 0;
-      static char *owned;
-      owned = text;
-      regex = owned;
+      while (len && (owned[len - 1] == '\n' || owned[len - 1] == '\r')) owned[--len] = 0;
+      if (is_re) regex = owned;
+      else tmpl = owned;
     }
   }
   if (optind < argc) return dm_cli_usage_error("compile", "unexpected argument '%s'", argv[optind]);
-  if (!!schema + !!regex != 1) return dm_cli_usage_error("compile", "give one spec: FILE.json, FILE.re, --schema FILE or --regex RE");
+  if (!!schema + !!regex + !!tmpl != 1) {
+    free(owned);
+    return dm_cli_usage_error("compile", "give one spec: FILE.json, FILE.re, FILE.tmpl, --schema FILE, --regex RE or --template T");
+  }
 
   dm_tokenizer *tok = NULL;
   int ex = dm_cli_load_tokenizer("compile", model, tfile, &tok);
-  if (ex) return ex;
+  if (ex) {
+    free(owned);
+    return ex;
+  }
   dm_error err;
   dm_error_clear(&err);
   dm_prior_env *env = NULL;
   int rc = dm_prior_env_new(tok, &env, &err);
   if (rc) {
     dm_tokenizer_free(tok);
+    free(owned);
     return dm_cli_fail("compile", rc, &err);
   }
   dm_canvas *cv = NULL;
@@ -133,6 +141,9 @@ int dm_cmd_compile(int argc, char **argv) {
       dm_error_set_source(&err, schema);
     }
     free(text);
+  } else if (tmpl) {
+    rc = dm_canvas_from_template(env, tmpl, strlen(tmpl), &params, &cv, &err);
+    dm_error_set_source(&err, "template");
   } else {
     rc = dm_canvas_from_regex(env, regex, strlen(regex), &params, &cv, &err);
     dm_error_set_source(&err, "regex");
@@ -164,5 +175,6 @@ int dm_cmd_compile(int argc, char **argv) {
   dm_canvas_free(cv);
   dm_prior_env_free(env);
   dm_tokenizer_free(tok);
+  free(owned);
   return result;
 }

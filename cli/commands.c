@@ -14,7 +14,8 @@ const dm_command dm_commands[] = {
    "language.\n",
    NULL},
   {"compile", "compile a format spec into a canvas and show it",
-   "Usage: dimple compile (SPEC.json | SPEC.re | --schema FILE | --regex RE)\n"
+   "Usage: dimple compile (SPEC.json | SPEC.re | SPEC.tmpl | --schema FILE | --regex RE |\n"
+   "                       --template T)\n"
    "                      (--model DIR | --tokenizer FILE) [--json] [options]\n"
    "\n"
    "Show the canvas a spec compiles to against a model's tokenizer: the fixed tokens\n"
@@ -29,6 +30,8 @@ const dm_command dm_commands[] = {
    "Options:\n"
    "  --schema FILE       a JSON Schema (or give FILE.json)\n"
    "  --regex RE          a regular expression (or give FILE.re holding one)\n"
+   "  --template T        a template, literal text with {{slots}} (or FILE.tmpl);\n"
+   "                      see 'dimple help template'\n"
    "  --model DIR         model directory with tokenizer.json\n"
    "  --tokenizer FILE    a tokenizer.json\n"
    "  --max-tokens N      budget of a regex slot (default: from the regex, at most 64)\n"
@@ -40,7 +43,8 @@ const dm_command dm_commands[] = {
    "Exit status: 0 ok, 2 usage, 3 bad spec or impossible layout, 4 bad tokenizer.\n",
    dm_cmd_compile},
   {"check", "check that a text is in a spec's language",
-   "Usage: dimple check (--schema FILE | --regex RE) [--canonical] [options] [FILE | -]\n"
+   "Usage: dimple check (--schema FILE | --regex RE | --template T) [--canonical] [options]\n"
+   "                    [FILE | -]\n"
    "\n"
    "Exit 0 when the text (FILE, or stdin) is in the spec's language, 1 when it is\n"
    "not; then stderr names the first byte (line:col) no valid text continues with.\n"
@@ -53,6 +57,7 @@ const dm_command dm_commands[] = {
    "Options:\n"
    "  --schema FILE   a JSON Schema (draft 2020-12)\n"
    "  --regex RE      a regular expression (whole-text match)\n"
+   "  --template T    a template: literal text with {{slots}} (dimple help template)\n"
    "  --canonical     canonicalize the JSON input first (needs --schema)\n"
    "  --spec-mode     JSON Schema defaults of the specification: objects open unless\n"
    "                  \"additionalProperties\" says otherwise, \"format\" not checked\n"
@@ -139,6 +144,38 @@ const dm_command dm_commands[] = {
    dm_cmd_info},
   {NULL, NULL, NULL, NULL},
 };
+
+const dm_topic dm_topics[] = {
+  {"template", "the template syntax of fixed-length answers",
+   "Templates: literal text with typed slots, for fixed-length answers.\n"
+   "\n"
+   "  Answer: {{answer:yes|no}} because {{reason:text <=24}}.\n"
+   "  Due {{due:date}}, code {{code:/[A-Z]{3}-[0-9]{3}/ =4}}\n"
+   "\n"
+   "A slot is {{NAME}} or {{NAME:TYPE}}, optionally followed by a space and a budget:\n"
+   "  <=N   up to N tokens; the rest is filler (spaces, or EOS when the slot ends the\n"
+   "        template), dropped from the output\n"
+   "  =N    exactly N tokens, no filler (an exact-length answer)\n"
+   "Without a budget a slot gets the length of its longest value, at most 16 tokens.\n"
+   "\n"
+   "TYPE is one of\n"
+   "  /REGEX/      an inline regular expression (write \\/ for a slash)\n"
+   "  A|B|C        one of these words (literal text)\n"
+   "  NAME         a built-in type: text (one line), word, int, number; or a named\n"
+   "               grammar from grammars/: date, time, date-time, email, uuid, ipv4,\n"
+   "               ipv6, uri, hostname, phone (set DIMPLE_GRAMMARS to add a folder)\n"
+   "Without TYPE a slot is text. Slot names are letters, digits and _, unique.\n"
+   "A backslash in literal text takes the next character as is: \\{{ is a literal {{.\n"
+   "\n"
+   "Try: dimple check --template 'Answer: {{a:yes|no}}' <<< 'Answer: yes'\n"},
+  {NULL, NULL, NULL},
+};
+
+const dm_topic *dm_topic_find(const char *name) {
+  for (const dm_topic *t = dm_topics; t->name; t++)
+    if (strcmp(t->name, name) == 0) return t;
+  return NULL;
+}
 
 const dm_command *dm_command_find(const char *name) {
   for (const dm_command *c = dm_commands; c->name; c++)

@@ -17,6 +17,10 @@ static void print_usage(FILE *out) {
     fprintf(out, "  %-11s %s%s\n", c->name, c->summary, c->run ? "" : " (not available yet)");
   fprintf(out,
           "\n"
+          "Help topics:\n");
+  for (const dm_topic *t = dm_topics; t->name; t++) fprintf(out, "  %-11s %s\n", t->name, t->summary);
+  fprintf(out,
+          "\n"
           "Run 'dimple help COMMAND' or 'dimple COMMAND --help' for a command's options.\n"
           "\n"
           "Exit status: 0 ok, 1 check failed / no match, 2 usage error, 3 bad spec,\n"
@@ -36,7 +40,12 @@ static int run_help(int argc, char **argv) {
   }
   if (argc > 2) return dm_cli_usage_error("help", "expected one command name, got %d", argc - 1);
   const dm_command *cmd = dm_command_find(argv[1]);
-  if (!cmd) return dm_cli_usage_error("help", "unknown command '%s'", argv[1]);
+  const dm_topic *topic = cmd ? NULL : dm_topic_find(argv[1]);
+  if (topic) {
+    fputs(topic->text, stdout);
+    return DM_EXIT_OK;
+  }
+  if (!cmd) return dm_cli_usage_error("help", "unknown command or topic '%s'", argv[1]);
   dm_cli_print_help(cmd);
   return DM_EXIT_OK;
 }

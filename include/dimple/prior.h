@@ -47,6 +47,12 @@ typedef struct dm_lang dm_lang;
  * line:col in err, DM_ESTATELIMIT. */
 int dm_lang_from_regex(const char *pattern, size_t len, dm_lang **out, dm_error *err);
 
+/* Compile a template (`dimple help template`): literal text with typed slots. Slot
+ * types naming grammars are looked up in grammar_dir (NULL: $DIMPLE_GRAMMARS, the
+ * installed grammars, the source tree's). */
+int dm_lang_from_template(const char *text, size_t len, const char *grammar_dir, dm_lang **out,
+                          dm_error *err);
+
 /* Compile a JSON Schema given as JSON text (params NULL: defaults). Errors carry the
  * JSON pointer of the keyword at fault (or the byte offset of a JSON syntax error). */
 int dm_lang_from_schema(const char *json, size_t len, const dm_schema_params *params,
@@ -94,6 +100,8 @@ typedef struct dm_canvas_params {
   int max_tokens;           /* budget of a regex slot (0: from the language, at most 64) */
   int string_tokens;        /* default budget of an unbounded string slot (24) */
   int value_tokens;         /* default budget of other unbounded values (48) */
+  const char *grammar_dir;  /* where template types are looked up (NULL: default search) */
+  int slot_tokens;          /* default budget of a template slot (16) */
 } dm_canvas_params;
 
 dm_canvas_params dm_canvas_default_params(void);
@@ -113,6 +121,10 @@ int dm_canvas_from_schema(dm_prior_env *env, const char *json, size_t len,
 /* A regex: one slot with EOS filler (the text may be shorter than the budget). */
 int dm_canvas_from_regex(dm_prior_env *env, const char *pattern, size_t len,
                          const dm_canvas_params *params, dm_canvas **out, dm_error *err);
+/* A template: literal text is fixed; each slot has its budget ("<=N" with filler:
+ * spaces, or EOS for a slot that ends the template; "=N" exact, no filler). */
+int dm_canvas_from_template(dm_prior_env *env, const char *text, size_t len,
+                            const dm_canvas_params *params, dm_canvas **out, dm_error *err);
 void dm_canvas_free(dm_canvas *c);
 /* Back to all masks (compiled automata are kept). */
 int dm_canvas_reset(dm_canvas *c);

@@ -14,6 +14,8 @@ dm_canvas_params dm_canvas_default_params(void) {
   p.max_tokens = 0;
   p.string_tokens = 24;
   p.value_tokens = 48;
+  p.grammar_dir = NULL;
+  p.slot_tokens = 16;
   return p;
 }
 

@@ -8,6 +8,13 @@
 
 #include "grammar.h"
 
+#ifndef DM_PKGDATADIR
+#define DM_PKGDATADIR ""
+#endif
+#ifndef DM_SRCDIR
+#define DM_SRCDIR ""
+#endif
+
 void dm_grammar_free(dm_grammar *g) {
   if (!g) return;
   free(g->name);
@@ -105,4 +112,42 @@ done:
   yaml_parser_delete(&parser);
   fclose(f);
   return rc;
+}
+
+static const struct { const char *name, *re; } builtins[] = {
+  {"text", "[^\\n]+"},
+  {"word", "[^ \\t\\n]+"},
+  {"int", "-?(0|[1-9][0-9]*)"},
+  {"number", "-?(0|[1-9][0-9]*)(\\.[0-9]+)?"},
+};
+
+int dm_grammar_find(const char *name, const char *dir, char **regex, dm_error *err) {
+  *regex = NULL;
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if (!strcmp(name, builtins[i].name)) {
+      *regex = strdup(builtins[i].re);
+      return *regex ? DM_OK : dm_error_set(err, DM_ENOMEM, "out of memory");
+    }
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+      return dm_error_set(err, DM_ESPEC, "\"%s\" is not a type name", name);
+  const char *dirs[4] = {dir, getenv("DIMPLE_GRAMMARS"), DM_PKGDATADIR "/grammars", DM_SRCDIR "/grammars"};
+  for (int i = 0; i < 4; i++) {
+    if (!dirs[i] || !*dirs[i]) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.yaml", dirs[i], name);
+    FILE *f = fopen(path, "rb");
+    if (!f) continue;
+    fclose(f);
+    dm_grammar g;
+    int rc = dm_grammar_load(path, &g, err);
+    if (rc) return rc;
+    *regex = g.regex;
+    g.regex = NULL;
+    dm_grammar_free(&g);
+    return DM_OK;
+  }
+  return dm_error_set(err, DM_ESPEC,
+                      "unknown type \"%s\" (built-ins: text, word, int, number; or a grammar such as date, email, "
+                      "uuid, phone from grammars/)", name);
 }

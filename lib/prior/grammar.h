@@ -18,4 +18,10 @@ typedef struct dm_grammar {
 int dm_grammar_load(const char *path, dm_grammar *out, dm_error *err);
 void dm_grammar_free(dm_grammar *g);
 
+/* The regex of a named type: a built-in (text, word, int, number) or the grammar
+ * file NAME.yaml found in dir, else $DIMPLE_GRAMMARS, else the installed grammars,
+ * else the source tree's. *regex (caller frees) receives it. DM_ESPEC with the
+ * known names when there is none. */
+int dm_grammar_find(const char *name, const char *dir, char **regex, dm_error *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include "dfa.h"
 #include "json_canon.h"
 #include "schema.h"
+#include "template.h"
 
 struct dm_lang {
   dm_dfa *dfa;
@@ -99,4 +100,21 @@ int dm_lang_canonicalize(const dm_lang *l, const char *json, size_t len, char **
   *out = b.s ? b.s : strdup("");
   *out_len = b.n;
   return *out ? DM_OK : dm_error_set(err, DM_ENOMEM, "out of memory");
+}
+
+int dm_lang_from_template(const char *text, size_t len, const char *grammar_dir, dm_lang **out, dm_error *err) {
+  *out = NULL;
+  dm_template t;
+  int rc = dm_template_parse(text, len, grammar_dir, &t, err);
+  if (rc) return rc;
+  dm_lang *l = calloc(1, sizeof *l);
+  if (!l) rc = dm_error_set(err, DM_ENOMEM, "out of memory");
+  else rc = dm_template_dfa(&t, &l->dfa, err);
+  dm_template_free(&t);
+  if (rc) {
+    free(l);
+    return rc;
+  }
+  *out = l;
+  return DM_OK;
 }

@@ -6,6 +6,7 @@
 #include "canvas.h"
 #include "json_canon.h"
 #include "schema.h"
+#include "template.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -27,15 +28,34 @@ static int flush_fixed(layout *L) {
   return rc;
 }
 
-/* value followed by any number of spaces (the JSON slot filler) */
+/* value followed by any number of spaces (the slot filler). So that dropping the
+ * filler gives back the value exactly, values ending in a space are left out (no
+ * JSON value in canonical form ends in one). */
 static dm_dfa *with_space_filler(dm_dfa *value, dm_error *err) {
   dm_re *re = dm_re_new();
-  if (!re) { dm_dfa_free(value); dm_error_set(err, DM_ENOMEM, "out of memory"); return NULL; }
-  dm_re_node *k[2] = {dm_re_dfa(re, value, 0), dm_re_repeat(re, dm_re_bytes(re, ' ', ' '), 0, -1)};
-  dm_dfa *d = NULL;
-  int rc = k[0] && k[1] ? dm_dfa_from_re(dm_re_cat(re, k, 2), 0, &d, err) : DM_ENOMEM;
+  dm_dfa *ends_space = NULL, *trimmed = NULL, *d = NULL;
+  int rc = re ? DM_OK : DM_ENOMEM;
+  if (!rc) {
+    dm_re_node *k[2] = {dm_re_repeat(re, dm_re_bytes(re, 0, 255), 0, -1), dm_re_bytes(re, ' ', ' ')};
+    rc = k[0] && k[1] ? dm_dfa_from_re(dm_re_cat(re, k, 2), 0, &ends_space, err) : DM_ENOMEM;
+  }
+  if (!rc) {
+    dm_dfa *not_space = NULL;
+    rc = dm_dfa_complement(ends_space, &not_space, err);
+    if (!rc) rc = dm_dfa_intersect(value, not_space, 0, &trimmed, err);
+    dm_dfa_free(not_space);
+  }
+  dm_re_free(re);
+  re = rc ? NULL : dm_re_new();
+  if (!rc && !re) rc = DM_ENOMEM;
+  if (!rc) {
+    dm_re_node *k[2] = {dm_re_dfa(re, trimmed, 0), dm_re_repeat(re, dm_re_bytes(re, ' ', ' '), 0, -1)};
+    rc = k[0] && k[1] ? dm_dfa_from_re(dm_re_cat(re, k, 2), 0, &d, err) : DM_ENOMEM;
+  }
   if (rc == DM_ENOMEM) dm_error_set(err, rc, "out of memory");
   dm_re_free(re);
+  dm_dfa_free(ends_space);
+  dm_dfa_free(trimmed);
   dm_dfa_free(value);
   return rc ? NULL : d;
 }
@@ -213,6 +233,53 @@ int dm_canvas_from_regex(dm_prior_env *env, const char *pattern, size_t len, con
   }
   rc = dm_canvas_add_slot(c, "regex", d, 2, params->max_tokens, 64, err);
   if (!rc) rc = dm_canvas_finish(c, err);
+  if (rc) {
+    dm_canvas_free(c);
+    return rc;
+  }
+  *out = c;
+  return DM_OK;
+}
+
+int dm_canvas_from_template(dm_prior_env *env, const char *text, size_t len, const dm_canvas_params *params,
+                            dm_canvas **out, dm_error *err) {
+  *out = NULL;
+  dm_canvas_params defaults = dm_canvas_default_params();
+  if (!params) params = &defaults;
+  dm_template t;
+  int rc = dm_template_parse(text, len, params->grammar_dir, &t, err);
+  if (rc) return rc;
+  dm_canvas *c = NULL;
+  if (dm_canvas_new_empty(env, &c)) {
+    dm_template_free(&t);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  for (int i = 0; i < t.n && !rc; i++) {
+    const dm_tpart *p = &t.parts[i];
+    if (p->kind == DM_TPART_TEXT) {
+      rc = dm_canvas_add_fixed(c, p->text, p->len, err);
+      continue;
+    }
+    dm_dfa *d = NULL;
+    rc = dm_template_slot_dfa(p, &d, err);
+    if (rc) break;
+    int filler = p->exact ? 0 : i == t.n - 1 ? 2 : 1;
+    int32_t maxb = dm_dfa_max_length(d);
+    int def = maxb >= 0 && maxb < params->slot_tokens ? maxb : params->slot_tokens;
+    if (filler == 1) {
+      d = with_space_filler(d, err);
+      if (!d) { rc = err ? err->code : DM_ENOMEM; break; }
+    }
+    rc = dm_canvas_add_slot(c, p->text, d, filler, p->budget, def, err);
+    if (rc && err && err->pos_kind == DM_POS_NAME) {
+      /* point at the slot in the template text */
+      char msg[DM_ERROR_MSG_MAX];
+      snprintf(msg, sizeof msg, "slot \"%.60s\": %.400s", p->text, err->message);
+      dm_error_set_at(err, rc, text, len, p->offset, "%s", msg);
+    }
+  }
+  if (!rc) rc = dm_canvas_finish(c, err);
+  dm_template_free(&t);
   if (rc) {
     dm_canvas_free(c);
     return rc;

@@ -4,7 +4,14 @@ dimpleinclude_HEADERS += include/dimple/dimple.h include/dimple/prior.h
 
 lib_libdimple_la_SOURCES = \
 	lib/prior/bitset.h lib/prior/bitset.c
-lib_libdimple_la_CPPFLAGS = $(AM_CPPFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS) $(CJSON_CFLAGS)
+lib_libdimple_la_CPPFLAGS = $(AM_CPPFLAGS) $(PCRE2_CFLAGS) $(YAML_CFLAGS) $(CJSON_CFLAGS) \
+	-DDM_PKGDATADIR='"$(pkgdatadir)"' -DDM_SRCDIR='"$(abs_top_srcdir)"'
+
+# Named patterns and ready-made form specs, installed for the library to find.
+grammarsdir = $(pkgdatadir)/grammars
+dist_grammars_DATA = grammars/date.yaml grammars/date-time.yaml grammars/email.yaml \
+	grammars/hostname.yaml grammars/ipv4.yaml grammars/ipv6.yaml grammars/phone.yaml \
+	grammars/time.yaml grammars/uri.yaml grammars/uuid.yaml
 lib_libdimple_la_LIBADD = lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(YAML_LIBS) \
 	$(CJSON_LIBS) -lm
 lib_libdimple_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DM_LT_VERSION) -no-undefined
@@ -32,4 +39,5 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c \
 	lib/prior/feasible.h lib/prior/feasible.c \
 	lib/prior/grammar.h lib/prior/grammar.c \
-	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c
+	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c \
+	lib/prior/template.h lib/prior/template.c

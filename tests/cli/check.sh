@@ -85,6 +85,18 @@ run check --schema /nonexistent/schema.json
 expect_rc 2 "missing schema file"
 expect_err_has "/nonexistent/schema.json" "missing file is named"
 
+runin "Answer: yes" check --template 'Answer: {{a:yes|no}}'
+expect_rc 0 "template match"
+runin "Answer: maybe" check --template 'Answer: {{a:yes|no}}'
+expect_rc 1 "template mismatch"
+expect_err_has "1:9" "template mismatch names line:col"
+runin "x" check --template 'Due {{d:nosuchtype}}'
+expect_rc 3 "unknown slot type exits 3"
+expect_err_has "template:1:9" "unknown slot type has the position"
+run help template
+expect_rc 0 "help template"
+expect_out_has "<=N" "help template explains budgets"
+
 run check
 expect_rc 2 "no spec is a usage error"
 run check --regex a --schema x

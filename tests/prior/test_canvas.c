@@ -29,7 +29,9 @@ static const char *PERSON =
     "\"address\":{\"type\":\"object\",\"properties\":{\"zip\":{\"type\":\"string\",\"pattern\":\"^[0-9]{3}$\"}},\"required\":[\"zip\"]}},"
     "\"required\":[\"name\",\"age\",\"tags\",\"address\"]}";
 
-/* Fill every mask in random order with a random allowed token; returns the text. */
+/* Fill every mask in random order with a random allowed token; returns the text
+ * (which may hold NUL bytes: its length goes to *len_out when not NULL). */
+static size_t g_len;
 static char *fill(dm_canvas *c) {
   int32_t n = dm_canvas_length(c);
   int32_t *order = malloc((size_t)n * sizeof *order);
@@ -52,6 +54,7 @@ static char *fill(dm_canvas *c) {
   long len = dm_canvas_text(c, NULL, 1, NULL, 0);
   char *s = malloc((size_t)len + 1);
   dm_canvas_text(c, NULL, 1, s, (size_t)len + 1);
+  g_len = (size_t)len;
   free(order);
   free(bits);
   return s;
@@ -90,7 +93,7 @@ START_TEST(schema_layout_and_fills) {
     ck_assert_int_eq(dm_canvas_masks_left(c), masks); /* reset: every slot position masked again */
     char *text = fill(c);
     size_t at = 0;
-    ck_assert_msg(dm_lang_match(lang, text, strlen(text), &at), "not in the language at byte %zu: %s", at, text);
+    ck_assert_msg(dm_lang_match(lang, text, g_len, &at), "not in the language at byte %zu: %s", at, text);
     free(text);
   }
   dm_lang_free(lang);
@@ -112,7 +115,30 @@ START_TEST(regex_canvas_with_eos_filler) {
     for (int round = 0; round < 10; round++) {
       dm_canvas_reset(c);
       char *text = fill(c);
-      ck_assert_msg(dm_lang_match(lang, text, strlen(text), NULL), "/%s/: %s", res[r], text);
+      ck_assert_msg(dm_lang_match(lang, text, g_len, NULL), "/%s/: %s", res[r], text);
+      free(text);
+    }
+    dm_lang_free(lang);
+    dm_canvas_free(c);
+  }
+}
+END_TEST
+
+START_TEST(template_canvas) {
+  dm_error e;
+  static const char *ts[] = {"Answer: {{a:yes|no}}. Because {{why:text <=6}}.", "Code {{c:/[A-Z]{2}-[0-9]/ =4}}",
+                             "{{n:int <=4}} items, due {{d:date}}"};
+  for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+    dm_canvas *c = NULL;
+    int rc = dm_canvas_from_template(g_env[_i], ts[k], strlen(ts[k]), NULL, &c, &e);
+    if (rc == DM_EINFEASIBLE) continue; /* an exact budget this vocabulary cannot meet */
+    ck_assert_msg(rc == DM_OK, "%s: %s", ts[k], e.message);
+    dm_lang *lang = NULL;
+    ck_assert_int_eq(dm_lang_from_template(ts[k], strlen(ts[k]), NULL, &lang, &e), DM_OK);
+    for (int round = 0; round < 10; round++) {
+      dm_canvas_reset(c);
+      char *text = fill(c);
+      ck_assert_msg(dm_lang_match(lang, text, g_len, NULL), "%s: '%s'", ts[k], text);
       free(text);
     }
     dm_lang_free(lang);
@@ -192,6 +218,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, schema_layout_and_fills, 0, g_ntok);
   tcase_add_loop_test(tc, regex_canvas_with_eos_filler, 0, g_ntok);
+  tcase_add_loop_test(tc, template_canvas, 0, g_ntok);
   tcase_add_loop_test(tc, commits_are_checked, 0, g_ntok);
   tcase_add_loop_test(tc, layout_errors, 0, g_ntok);
   suite_add_tcase(s, tc);
