@@ -24,7 +24,7 @@ int dm_cmd_check(int argc, char **argv) {
       {"spec-mode", no_argument, NULL, 'S'}, {"lenient", no_argument, NULL, 'L'},
       {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
   };
-  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *other = NULL;
+  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *prior = NULL;
   int canonical = 0, exact = 0, quiet = 0;
   dm_schema_params params = dm_schema_default_params();
   opterr = 0;
@@ -35,7 +35,7 @@ int dm_cmd_check(int argc, char **argv) {
       case 's': schema = optarg; break;
       case 'r': regex = optarg; break;
       case 't': tmpl = optarg; break;
-      case 'p': other = "--prior"; break;
+      case 'p': prior = optarg; break;
       case 'c': canonical = 1; break;
       case 'x': exact = 1; break;
       case 'S': params.spec_mode = 1; break;
@@ -48,10 +48,9 @@ int dm_cmd_check(int argc, char **argv) {
         return dm_cli_usage_error("check", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (other) return dm_cli_usage_error("check", "%s specs are not available yet in this version", other);
-  if (!!schema + !!regex + !!tmpl != 1)
-    return dm_cli_usage_error("check", "give exactly one spec: --schema FILE, --regex RE or --template T");
-  if (canonical && !schema) return dm_cli_usage_error("check", "--canonical needs --schema");
+  if (!!schema + !!regex + !!tmpl + !!prior != 1)
+    return dm_cli_usage_error("check", "give exactly one spec: --schema FILE, --regex RE, --template T or --prior FILE");
+  if (canonical && !schema && !prior) return dm_cli_usage_error("check", "--canonical needs --schema or a JSON --prior");
   if (optind + 1 < argc) return dm_cli_usage_error("check", "expected at most one input file, got '%s'", argv[optind + 1]);
   const char *input = optind < argc ? argv[optind] : "-";
 
@@ -67,6 +66,15 @@ int dm_cmd_check(int argc, char **argv) {
     rc = dm_lang_from_schema(text, len, &params, &lang, &err);
     free(text);
     dm_error_set_source(&err, schema);
+  } else if (prior) {
+    dm_form *form = NULL;
+    rc = dm_form_load(prior, NULL, &form, &err);
+    if (!rc && canonical && !dm_form_is_json(form)) {
+      dm_form_free(form);
+      return dm_cli_usage_error("check", "--canonical needs a form with JSON output");
+    }
+    if (!rc) rc = dm_lang_from_form(form, &params, NULL, &lang, &err);
+    dm_form_free(form);
   } else if (tmpl) {
     rc = dm_lang_from_template(tmpl, strlen(tmpl), NULL, &lang, &err);
     dm_error_set_source(&err, "template");

@@ -53,13 +53,13 @@ static int print_json(const dm_canvas *cv, const dm_tokenizer *tok, double ms) {
 int dm_cmd_compile(int argc, char **argv) {
   static const struct option opts[] = {
       {"schema", required_argument, NULL, 's'}, {"regex", required_argument, NULL, 'r'},
-      {"template", required_argument, NULL, 't'},
+      {"template", required_argument, NULL, 't'}, {"prior", required_argument, NULL, 'p'},
       {"model", required_argument, NULL, 'm'},  {"tokenizer", required_argument, NULL, 'T'},
       {"json", no_argument, NULL, 'j'},         {"max-tokens", required_argument, NULL, 'n'},
       {"spec-mode", no_argument, NULL, 'S'},    {"lenient", no_argument, NULL, 'L'},
       {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
   };
-  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *model = NULL, *tfile = NULL;
+  const char *schema = NULL, *regex = NULL, *tmpl = NULL, *prior = NULL, *model = NULL, *tfile = NULL;
   char *owned = NULL;
   int json = 0;
   dm_canvas_params params = dm_canvas_default_params();
@@ -71,6 +71,7 @@ int dm_cmd_compile(int argc, char **argv) {
       case 's': schema = optarg; break;
       case 'r': regex = optarg; break;
       case 't': tmpl = optarg; break;
+      case 'p': prior = optarg; break;
       case 'm': model = optarg; break;
       case 'T': tfile = optarg; break;
       case 'j': json = 1; break;
@@ -91,11 +92,11 @@ int dm_cmd_compile(int argc, char **argv) {
   }
   if (optind < argc) { /* SPEC by extension */
     const char *spec = argv[optind++];
-    if (schema || regex || tmpl) return dm_cli_usage_error("compile", "give the spec once (a file or --schema/--regex/--template)");
+    if (schema || regex || tmpl || prior)
+      return dm_cli_usage_error("compile", "give the spec once (a file or --schema/--regex/--template/--prior)");
     bool is_re = ends_with(spec, ".re"), is_tmpl = ends_with(spec, ".tmpl");
     if (ends_with(spec, ".json")) schema = spec;
-    else if (ends_with(spec, ".yaml") || ends_with(spec, ".yml"))
-      return dm_cli_usage_error("compile", "YAML forms are not available yet in this version");
+    else if (ends_with(spec, ".yaml") || ends_with(spec, ".yml")) prior = spec;
     else if (!is_re && !is_tmpl)
       return dm_cli_usage_error("compile", "cannot tell the spec type of '%s' (use .json, .re, .tmpl, or --schema/--regex/--template)", spec);
     if (is_re || is_tmpl) {
@@ -110,9 +111,9 @@ int dm_cmd_compile(int argc, char **argv) {
     }
   }
   if (optind < argc) return dm_cli_usage_error("compile", "unexpected argument '%s'", argv[optind]);
-  if (!!schema + !!regex + !!tmpl != 1) {
+  if (!!schema + !!regex + !!tmpl + !!prior != 1) {
     free(owned);
-    return dm_cli_usage_error("compile", "give one spec: FILE.json, FILE.re, FILE.tmpl, --schema FILE, --regex RE or --template T");
+    return dm_cli_usage_error("compile", "give one spec: FILE.json, FILE.re, FILE.tmpl, FILE.yaml, --schema, --regex, --template or --prior");
   }
 
   dm_tokenizer *tok = NULL;
@@ -141,6 +142,12 @@ int dm_cmd_compile(int argc, char **argv) {
       dm_error_set_source(&err, schema);
     }
     free(text);
+  } else if (prior) {
+    dm_form *form = NULL;
+    rc = dm_form_load(prior, NULL, &form, &err);
+    if (!rc) rc = dm_canvas_from_form(env, form, &params, &cv, &err);
+    if (!rc && !json) printf("instruction: %s\n", dm_form_instruction(form));
+    dm_form_free(form);
   } else if (tmpl) {
     rc = dm_canvas_from_template(env, tmpl, strlen(tmpl), &params, &cv, &err);
     dm_error_set_source(&err, "template");

@@ -14,8 +14,8 @@ const dm_command dm_commands[] = {
    "language.\n",
    NULL},
   {"compile", "compile a format spec into a canvas and show it",
-   "Usage: dimple compile (SPEC.json | SPEC.re | SPEC.tmpl | --schema FILE | --regex RE |\n"
-   "                       --template T)\n"
+   "Usage: dimple compile (SPEC.json | SPEC.re | SPEC.tmpl | SPEC.yaml | --schema FILE |\n"
+   "                       --regex RE | --template T | --prior FILE)\n"
    "                      (--model DIR | --tokenizer FILE) [--json] [options]\n"
    "\n"
    "Show the canvas a spec compiles to against a model's tokenizer: the fixed tokens\n"
@@ -32,6 +32,7 @@ const dm_command dm_commands[] = {
    "  --regex RE          a regular expression (or give FILE.re holding one)\n"
    "  --template T        a template, literal text with {{slots}} (or FILE.tmpl);\n"
    "                      see 'dimple help template'\n"
+   "  --prior FILE        a YAML form spec (or FILE.yaml), see priors/\n"
    "  --model DIR         model directory with tokenizer.json\n"
    "  --tokenizer FILE    a tokenizer.json\n"
    "  --max-tokens N      budget of a regex slot (default: from the regex, at most 64)\n"
@@ -43,8 +44,8 @@ const dm_command dm_commands[] = {
    "Exit status: 0 ok, 2 usage, 3 bad spec or impossible layout, 4 bad tokenizer.\n",
    dm_cmd_compile},
   {"check", "check that a text is in a spec's language",
-   "Usage: dimple check (--schema FILE | --regex RE | --template T) [--canonical] [options]\n"
-   "                    [FILE | -]\n"
+   "Usage: dimple check (--schema FILE | --regex RE | --template T | --prior FILE)\n"
+   "                    [--canonical] [options] [FILE | -]\n"
    "\n"
    "Exit 0 when the text (FILE, or stdin) is in the spec's language, 1 when it is\n"
    "not; then stderr names the first byte (line:col) no valid text continues with.\n"
@@ -58,6 +59,7 @@ const dm_command dm_commands[] = {
    "  --schema FILE   a JSON Schema (draft 2020-12)\n"
    "  --regex RE      a regular expression (whole-text match)\n"
    "  --template T    a template: literal text with {{slots}} (dimple help template)\n"
+   "  --prior FILE    a YAML form spec (see priors/)\n"
    "  --canonical     canonicalize the JSON input first (needs --schema)\n"
    "  --spec-mode     JSON Schema defaults of the specification: objects open unless\n"
    "                  \"additionalProperties\" says otherwise, \"format\" not checked\n"

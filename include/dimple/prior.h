@@ -79,6 +79,26 @@ int dm_lang_canonicalize(const dm_lang *lang, const char *json, size_t len, char
 /* Automaton size (states), for reports. */
 int dm_lang_states(const dm_lang *lang);
 
+/* ------------------------------------------------------------------ form specs */
+
+/* A YAML form spec (a file in priors/): an instruction for the prompt, fields (name,
+ * type, pattern, enum, bounds, token budget, required) and an output shape: a JSON
+ * object (fields in order; a field with required: false may be null) or a text
+ * template whose {{field}} references become typed slots. */
+typedef struct dm_form dm_form;
+
+/* Load a form spec file. Errors carry the file and line:col. grammar_dir: where
+ * field types naming grammars are looked up (NULL: default search). */
+int dm_form_load(const char *path, const char *grammar_dir, dm_form **out, dm_error *err);
+void dm_form_free(dm_form *form);
+const char *dm_form_instruction(const dm_form *form);
+/* 1 for JSON output, 0 for text. */
+int dm_form_is_json(const dm_form *form);
+/* The JSON Schema (JSON output) or template (text output) the form compiles to. */
+const char *dm_form_spec(const dm_form *form);
+int dm_lang_from_form(const dm_form *form, const dm_schema_params *params, const char *grammar_dir,
+                      dm_lang **out, dm_error *err);
+
 /* ------------------------------------------------------------------ canvases */
 
 struct dm_tokenizer;
@@ -125,6 +145,9 @@ int dm_canvas_from_regex(dm_prior_env *env, const char *pattern, size_t len,
  * spaces, or EOS for a slot that ends the template; "=N" exact, no filler). */
 int dm_canvas_from_template(dm_prior_env *env, const char *text, size_t len,
                             const dm_canvas_params *params, dm_canvas **out, dm_error *err);
+/* A form spec (its schema or template). */
+int dm_canvas_from_form(dm_prior_env *env, const dm_form *form, const dm_canvas_params *params,
+                        dm_canvas **out, dm_error *err);
 void dm_canvas_free(dm_canvas *c);
 /* Back to all masks (compiled automata are kept). */
 int dm_canvas_reset(dm_canvas *c);

@@ -12,6 +12,10 @@ grammarsdir = $(pkgdatadir)/grammars
 dist_grammars_DATA = grammars/date.yaml grammars/date-time.yaml grammars/email.yaml \
 	grammars/hostname.yaml grammars/ipv4.yaml grammars/ipv6.yaml grammars/phone.yaml \
 	grammars/time.yaml grammars/uri.yaml grammars/uuid.yaml
+priorsdir = $(pkgdatadir)/priors
+dist_priors_DATA = priors/address.yaml priors/contact-card.yaml priors/date-answer.yaml \
+	priors/invoice.yaml priors/multiple-choice.yaml priors/product-review.yaml \
+	priors/sentiment.yaml priors/yes-no.yaml
 lib_libdimple_la_LIBADD = lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(YAML_LIBS) \
 	$(CJSON_LIBS) -lm
 lib_libdimple_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DM_LT_VERSION) -no-undefined
@@ -40,4 +44,4 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/feasible.h lib/prior/feasible.c \
 	lib/prior/grammar.h lib/prior/grammar.c \
 	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c \
-	lib/prior/template.h lib/prior/template.c
+	lib/prior/template.h lib/prior/template.c lib/prior/form.c

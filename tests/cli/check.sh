@@ -97,6 +97,21 @@ run help template
 expect_rc 0 "help template"
 expect_out_has "<=N" "help template explains budgets"
 
+runin '{"label":"mixed","confidence":0.5}' check --prior "$DM_TEST_SRCDIR/priors/sentiment.yaml"
+expect_rc 0 "prior (JSON output) match"
+runin '{"confidence": 0.50, "label": "mixed"}' check --prior "$DM_TEST_SRCDIR/priors/sentiment.yaml" --canonical
+expect_rc 0 "prior with --canonical"
+runin '{"label":"happy","confidence":0.5}' check --prior "$DM_TEST_SRCDIR/priors/sentiment.yaml"
+expect_rc 1 "prior mismatch"
+runin 'B' check --prior "$DM_TEST_SRCDIR/priors/multiple-choice.yaml"
+expect_rc 0 "prior (text output) match"
+runin 'E' check --prior "$DM_TEST_SRCDIR/priors/multiple-choice.yaml"
+expect_rc 1 "prior (text output) mismatch"
+printf 'instruction: x\nfields:\n  - name: a\n    type: colour\n' > "$T_TMP/bad.yaml"
+runin 'x' check --prior "$T_TMP/bad.yaml"
+expect_rc 3 "bad prior exits 3"
+expect_err_has "bad.yaml:4:" "bad prior error names file and line"
+
 run check
 expect_rc 2 "no spec is a usage error"
 run check --regex a --schema x

@@ -44,6 +44,11 @@ run compile "$T_TMP/t.tmpl" --tokenizer "$TOK"
 expect_rc 3 "exact budget below the minimum exits 3"
 expect_err_has "slot \"c\"" "names the template slot"
 
+run compile "$DM_TEST_SRCDIR/priors/contact-card.yaml" --tokenizer "$TOK"
+expect_rc 0 "compile a prior"
+expect_out_has "instruction: Extract" "prior's instruction is shown"
+expect_out_has "/email" "prior's fields are slots"
+
 run compile "$T_TMP/person.json"
 expect_rc 2 "no tokenizer is a usage error"
 expect_err_has "--tokenizer" "says how to give one"
