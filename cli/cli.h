@@ -39,5 +39,15 @@ int dm_cli_fail(const char *cmd, int status, const dm_error *err);
 int dm_cli_exit_code(int status);
 
 int dm_cmd_info(int argc, char **argv);
+int dm_cmd_logits(int argc, char **argv);
+int dm_cmd_bench(int argc, char **argv);
+
+/* Re-execute once with OPENBLAS_CORETYPE set when OpenBLAS misdetected the CPU
+ * (cli/blas_env.c). Call first thing in main. */
+void dm_cli_blas_env(char **argv);
+
+/* Parse "1 2 3; 4 5 6" into B x T ids (cli/ids.c). *ids malloc'd, caller frees.
+ * Returns 0, or -1 with *bad at the offending text. */
+int dm_cli_parse_ids(const char *s, int32_t **ids, int *B, int *T, const char **bad);
 
 #endif
