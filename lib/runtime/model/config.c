@@ -155,7 +155,15 @@ static int parse_qwen2(cfgctx *c, dm_model_config *m) {
   TRY(get_num(c, "rms_norm_eps", 1e-6, 0.0, 1.0, &m->rms_eps));
   TRY(get_bool(c, "tie_word_embeddings", 0, &m->tied));
   m->qkv_bias = 1;
-  TRY(refuse_if(c, "rope_scaling", 1));
+  /* rope_scaling: only none, or Qwen2-VL's "mrope"/"default" (plain RoPE for text). */
+  const cJSON *rs = cJSON_GetObjectItemCaseSensitive(c->root, "rope_scaling");
+  if (rs && !cJSON_IsNull(rs)) {
+    const cJSON *ty = cJSON_IsObject(rs) ? cJSON_GetObjectItemCaseSensitive(rs, "type") : NULL;
+    if (!ty && cJSON_IsObject(rs)) ty = cJSON_GetObjectItemCaseSensitive(rs, "rope_type");
+    if (!cJSON_IsString(ty) || !(strcmp(ty->valuestring, "default") == 0 ||
+                                 (m->family == DM_FAMILY_DIMPLE && strcmp(ty->valuestring, "mrope") == 0)))
+      return bad(c, "rope_scaling", "this setting is not supported (only none, \"default\" or, for dimple, \"mrope\")");
+  }
   TRY(refuse_if(c, "use_sliding_window", 1));
   const cJSON *act = cJSON_GetObjectItemCaseSensitive(c->root, "hidden_act");
   if (act && !(cJSON_IsString(act) && strcmp(act->valuestring, "silu") == 0))
@@ -167,7 +175,6 @@ static int parse_qwen2(cfgctx *c, dm_model_config *m) {
   if (m->family == DM_FAMILY_DIMPLE) {
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(c->root, "mrope_section");
     if (!ms) {
-      const cJSON *rs = cJSON_GetObjectItemCaseSensitive(c->root, "rope_scaling");
       if (cJSON_IsObject(rs)) ms = cJSON_GetObjectItemCaseSensitive(rs, "mrope_section");
     }
     if (ms) {
