@@ -59,6 +59,7 @@ const dm_command dm_commands[] = {
   {"bench", "measure kernels, model steps and the tokenizer",
    "Usage: dimple bench forward [--shape NAME] [--dtype f32|bf16|both] [--prompt N]\n"
    "                            [--canvas N] [--steps N] [--threads N] [--json]\n"
+   "       dimple bench forward --model DIR [--prompt N] [--canvas N] [--steps N]\n"
    "\n"
    "bench forward: random weights generated in memory at a real model's shape; times a\n"
    "full step (prompt + canvas, bidirectional) and a prefill-cached step, reports\n"
@@ -75,6 +76,7 @@ const dm_command dm_commands[] = {
    "                  i.e. 256 + 64)\n"
    "  --steps N       timed steps per measurement (default 2)\n"
    "  --threads N     kernel threads (default: all cores)\n"
+   "  --model DIR     benchmark a checkpoint from disk instead (one dtype, its own shape)\n"
    "  --json          machine-readable output\n",
    dm_cmd_bench},
   {"train", "train a small diffusion LM (autoregressive, then diffusion phase)",
