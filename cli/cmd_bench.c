@@ -205,9 +205,18 @@ int dm_cmd_bench(int argc, char **argv) {
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     if (strcmp(shapes[i].name, shape) == 0) bs = &shapes[i];
   if (!bs) return dm_cli_usage_error("bench", "unknown --shape '%s' (qwen0.5b, llada1b, tiny)", shape);
-  int dts[2], ndt = 0;
-  if (strcmp(dtype, "f32") == 0 || strcmp(dtype, "both") == 0) dts[ndt++] = DM_DTYPE_F32;
-  if (strcmp(dtype, "bf16") == 0 || strcmp(dtype, "both") == 0) dts[ndt++] = DM_DTYPE_BF16;
+  /* variants: dtype and, for BF16, the multiply path (AMX tiles / convert + sgemm) */
+  int dts[3], amxs[3], ndt = 0;
+  if (strcmp(dtype, "f32") == 0 || strcmp(dtype, "both") == 0) {
+    dts[ndt] = DM_DTYPE_F32;
+    amxs[ndt++] = 0;
+  }
+  if (strcmp(dtype, "bf16") == 0 || strcmp(dtype, "both") == 0) {
+    dts[ndt] = DM_DTYPE_BF16;
+    amxs[ndt++] = 0;
+    dts[ndt] = DM_DTYPE_BF16;
+    amxs[ndt++] = 1; /* skipped below when the CPU has no AMX */
+  }
   if (!ndt) return dm_cli_usage_error("bench", "--dtype is f32, bf16 or both");
   long nc = sysconf(_SC_NPROCESSORS_ONLN);
   int nthr = threads ? threads : (nc > 0 ? (int)nc : 1);
@@ -230,6 +239,7 @@ int dm_cmd_bench(int argc, char **argv) {
     s.dtype = (dm_dtype)dts[k];
     dm_model_params mp = dm_model_default_params();
     mp.n_threads = nthr;
+    mp.amx = amxs[k];
     dm_model *m = NULL;
     dm_error err;
     dm_error_clear(&err);
@@ -239,6 +249,15 @@ int dm_cmd_bench(int argc, char **argv) {
     double gen_s = now_s() - t0;
     result r;
     memset(&r, 0, sizeof r);
+    if (rc == DM_OK && amxs[k]) {
+      dm_model_info ai;
+      dm_model_info_get(m, &ai);
+      if (!ai.amx) { /* no AMX here: nothing new to measure */
+        if (!json) printf("  weights BF16 on AMX tiles: not available on this CPU\n");
+        dm_model_free(m);
+        continue;
+      }
+    }
     if (rc == DM_OK) rc = run_steps(m, P, N, steps, &r.full_s, &r.cached_s, &r.prefill_s, &err);
     double dummy;
     if (rc == DM_OK) rc = run_steps(m, P4, N4, steps, &r.full41_s, &r.cached41_s, &dummy, &err);
@@ -249,6 +268,7 @@ int dm_cmd_bench(int argc, char **argv) {
     }
     dm_model_info mi;
     dm_model_info_get(m, &mi);
+    const char *path = s.dtype == DM_DTYPE_F32 ? "sgemm" : mi.amx ? "AMX tiles" : "convert+sgemm";
     r.weights = (double)mi.weight_bytes;
     r.peak_rss = peak_rss();
     double ff = step_flops(&s, 1, P + N, P + N, N), fc = step_flops(&s, 1, N, P + N, N);
@@ -257,8 +277,8 @@ int dm_cmd_bench(int argc, char **argv) {
     double act = (double)(P + N) * (4.0 * s.d_model + 2.0 * s.d_ff + 4.0 * s.d_model) * 4.0 +
                  (double)N * s.vocab * 4.0;
     if (!json) {
-      printf("  weights %s: %.0f M params, %.1f MiB (generated in %.1f s)\n", dm_dtype_name(s.dtype),
-             (double)mi.n_params / 1e6, r.weights / 1048576.0, gen_s);
+      printf("  weights %s (%s): %.0f M params, %.1f MiB (generated in %.1f s)\n", dm_dtype_name(s.dtype),
+             path, (double)mi.n_params / 1e6, r.weights / 1048576.0, gen_s);
       printf("    full step  (prompt %d + canvas %d, %d logits rows): %.3f s, %.1f GFLOP/s = %.0f%% of sgemm peak\n",
              P, N, N, r.full_s, r.full_gflops, 100.0 * r.full_gflops / peak);
       printf("    prefill step (same, keeps K/V of the prompt): %.3f s\n", r.prefill_s);
@@ -269,11 +289,11 @@ int dm_cmd_bench(int argc, char **argv) {
       printf("    peak RSS %.1f MiB = %.2f x weights (%.1f MiB) [activations ~%.1f MiB; model built in memory]\n",
              r.peak_rss / 1048576.0, r.peak_rss / r.weights, r.weights / 1048576.0, act / 1048576.0);
     } else {
-      printf("%s{\"dtype\": \"%s\", \"params\": %.0f, \"weight_bytes\": %.0f, \"full_s\": %.4f, "
+      printf("%s{\"dtype\": \"%s\", \"path\": \"%s\", \"params\": %.0f, \"weight_bytes\": %.0f, \"full_s\": %.4f, "
              "\"full_gflops\": %.2f, \"full_ratio\": %.3f, \"prefill_s\": %.4f, \"cached_s\": %.4f, "
              "\"cached_gflops\": %.2f, \"speedup_4to1\": %.3f, \"full_4to1_s\": %.4f, \"cached_4to1_s\": %.4f, "
              "\"peak_rss\": %.0f, \"rss_over_weights\": %.3f}",
-             k ? ", " : "", dm_dtype_name(s.dtype), (double)mi.n_params, r.weights, r.full_s, r.full_gflops,
+             k ? ", " : "", dm_dtype_name(s.dtype), path, (double)mi.n_params, r.weights, r.full_s, r.full_gflops,
              r.full_gflops / peak, r.prefill_s, r.cached_s, r.cached_gflops, r.full41_s / r.cached41_s,
              r.full41_s, r.cached41_s, r.peak_rss, r.peak_rss / r.weights);
     }

@@ -50,6 +50,10 @@ typedef enum dm_dtype {
 typedef struct dm_model_params {
   int n_threads;         /* worker threads for kernels; 0 = number of online CPUs */
   int reference_kernels; /* 1: plain reference kernels (slow; for tests) */
+  int amx;               /* BF16 weights: 1 (default) multiply on Intel AMX tiles when the
+                            CPU and kernel allow (activations split into two bf16
+                            parts: close to f32 accuracy); 0: convert weights
+                            blockwise to f32 and use sgemm */
 } dm_model_params;
 
 dm_model_params dm_model_default_params(void);
@@ -69,6 +73,7 @@ typedef struct dm_model_info {
   int n_files;             /* safetensors files mapped */
   int n_threads;           /* kernel threads in use */
   int n_skipped;           /* tensors in the files not used (e.g. visual.*) */
+  int amx;                 /* 1 when BF16 matrices run on AMX tiles */
 } dm_model_info;
 
 const char *dm_model_family_name(dm_model_family f);

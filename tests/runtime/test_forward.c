@@ -451,9 +451,14 @@ START_TEST(bad_checkpoints_are_named) {
   write_st(p, t + 11, n - 11);
   snprintf(p, sizeof p, "%s/model.safetensors.index.json", d);
   FILE *fp = fopen(p, "w");
-  fputs("{\"weight_map\":{\"x\":\"a.safetensors\",\"y\":\"b.safetensors\"}}", fp);
+  fprintf(fp, "{\"weight_map\":{\"%s\":\"a.safetensors\",\"%s\":\"b.safetensors\"}}", t[0].name, t[n - 1].name);
   fclose(fp);
   expect_load_error(d, DM_ETENSOR, t[11].name, ".safetensors");
+  /* the index names a shard that lacks the tensor */
+  fp = fopen(p, "w");
+  fprintf(fp, "{\"weight_map\":{\"%s\":\"a.safetensors\",\"%s\":\"b.safetensors\"}}", t[n - 1].name, t[0].name);
+  fclose(fp);
+  expect_load_error(d, DM_ETENSOR, t[n - 1].name, "dup/a.safetensors");
   /* no weights, no config */
   d = mkdir_model("empty");
   write_cfg(d, 48, NULL);

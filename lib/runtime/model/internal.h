@@ -149,6 +149,14 @@ void dm_fast_swiglu(dm_pool *p, float *g, const float *u, size_t n);
 void dm_fast_attention(dm_pool *p, const float *q, const float *k, const float *v, float *o,
                        int B, int Tq, int Tk, int H, int KV, int D, int qpos0, int causal);
 
+/* AMX (bf16 tiles): available on this CPU and granted by the kernel? */
+int dm_amx_available(void);
+/* x (M, K) as bf16 hi + lo, w (N, K) BF16 -> y (M, N) on AMX tiles; DM_EUNSUPPORTED
+ * without AMX or for other dtypes (then nothing was written). */
+int dm_amx_linear(dm_pool *p, const float *x, int M, const dm_wmat *w, const float *bias, float *y);
+/* Its reference twin: x replaced by bf16(hi) + bf16(lo), then dm_ref_linear. */
+void dm_ref_linear_bf16x2(const float *x, int M, const dm_wmat *w, const float *bias, float *y);
+
 /* Make OpenBLAS single-threaded (our pool drives the parallelism). */
 void dm_blas_single_thread(void);
 

@@ -23,6 +23,7 @@ struct dm_model {
   uint64_t n_params, weight_bytes;
   int n_skipped;
   int use_ref;       /* reference kernels */
+  int amx;           /* BF16 matrices on AMX tiles */
   void *owned_image; /* in-memory safetensors image (random models) */
 };
 

@@ -14,6 +14,7 @@ dm_model_params dm_model_default_params(void) {
   dm_model_params p;
   memset(&p, 0, sizeof p);
   p.n_threads = 0;
+  p.amx = 1;
   return p;
 }
 
@@ -212,6 +213,7 @@ int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params
     m->n_threads = pr.n_threads > 0 ? pr.n_threads : (nc > 0 ? (int)nc : 1);
     if (m->n_threads > 256) m->n_threads = 256;
     m->use_ref = pr.reference_kernels != 0;
+    m->amx = pr.amx && !m->use_ref && dm_amx_available();
     dm_blas_single_thread();
     if (dm_pool_new(m->n_threads, &m->pool) != DM_OK) rc = dm_error_set(err, DM_ENOMEM, "cannot start threads");
   }
@@ -292,4 +294,5 @@ void dm_model_info_get(const dm_model *m, dm_model_info *o) {
   o->n_files = m->set.n_files;
   o->n_threads = m->n_threads;
   o->n_skipped = m->n_skipped;
+  o->amx = m->amx && m->dtype == DM_DTYPE_BF16;
 }

@@ -199,13 +199,27 @@ int dm_st_set_open(const char *dir, dm_st_set *set, dm_error *err) {
     char **names = NULL;
     int n = 0;
     if (rc == DM_OK) rc = dm_st_index_parse(text, len, path, &names, &n, err);
-    free(text);
     for (int i = 0; i < n; i++) {
       char p2[4096];
       snprintf(p2, sizeof p2, "%s/%s", dir, names[i]);
       if (rc == DM_OK) rc = add_file(set, p2, err);
-      free(names[i]);
     }
+    /* Every tensor the index lists must be in the shard it names. */
+    cJSON *root = rc == DM_OK ? cJSON_ParseWithLength(text, len) : NULL;
+    const cJSON *e, *wm = root ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
+    cJSON_ArrayForEach(e, wm) {
+      if (rc) break;
+      int k = 0;
+      while (k < n && strcmp(names[k], e->valuestring) != 0) k++;
+      if (k < n && !dm_st_find(set->files[k], e->string)) {
+        rc = dm_error_set_named(err, DM_ETENSOR, e->string,
+                                "listed in model.safetensors.index.json but missing from this shard");
+        dm_error_set_source(err, set->files[k]->path);
+      }
+    }
+    cJSON_Delete(root);
+    free(text);
+    for (int i = 0; i < n; i++) free(names[i]);
     free(names);
   } else {
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
