@@ -77,6 +77,7 @@ const dm_command dm_commands[] = {
    "  --steps N       timed steps per measurement (default 2)\n"
    "  --threads N     kernel threads (default: all cores)\n"
    "  --model DIR     benchmark a checkpoint from disk instead (one dtype, its own shape)\n"
+   "  --no-amx        with --model: BF16 weights by convert + sgemm, not AMX tiles\n"
    "  --json          machine-readable output\n",
    dm_cmd_bench},
   {"train", "train a small diffusion LM (autoregressive, then diffusion phase)",
