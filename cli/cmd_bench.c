@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,13 @@ static const bshape shapes[] = {
      {DM_FAMILY_LLADA, DM_DTYPE_F32, 16, 2048, 16, 16, 5632, 126464, 5e5, 0}},
     {"tiny", "tiny (smoke test)", {DM_FAMILY_DREAM, DM_DTYPE_F32, 2, 64, 4, 2, 128, 512, 1e4, 0}},
 };
+
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+         1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -59,6 +67,8 @@ typedef struct result {
   double full41_s, cached41_s;
 } result;
 
+static double g_full_cpu, g_cached_cpu; /* CPU seconds of the best full / cached step */
+
 static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, double *cached_s,
                      double *prefill_s, dm_error *err) {
   dm_model_info mi;
@@ -84,11 +94,13 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
     fb.rows = rows;
     fb.mode = DM_FORWARD_FULL;
     double best = 1e30;
+    g_full_cpu = 1e30;
     for (int s = 0; s < steps && rc == DM_OK; s++) {
-      double t0 = now_s();
+      double t0 = now_s(), c0 = cpu_s();
       rc = dm_forward(m, &fb, lg, err);
-      double t = now_s() - t0;
+      double t = now_s() - t0, tc = cpu_s() - c0;
       if (t < best) best = t;
+      if (tc < g_full_cpu) g_full_cpu = tc;
     }
     *full_s = best;
     fb.mode = DM_FORWARD_PREFILL;
@@ -99,11 +111,14 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
     *prefill_s = now_s() - t0;
     fb.mode = DM_FORWARD_CACHED;
     best = 1e30;
+    g_cached_cpu = 1e30;
     for (int s = 0; s < steps && rc == DM_OK; s++) {
       t0 = now_s();
+      double c0 = cpu_s();
       rc = dm_forward(m, &fb, lg, err);
-      double t = now_s() - t0;
+      double t = now_s() - t0, tc = cpu_s() - c0;
       if (t < best) best = t;
+      if (tc < g_cached_cpu) g_cached_cpu = tc;
     }
     *cached_s = best;
   }
@@ -115,7 +130,8 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
 }
 
 /* --model DIR: one checkpoint from disk (mmap), one full step and one cached step. */
-static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, double peak, int amx) {
+static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, double peak, int amx,
+                            double peak1_cpu) {
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = nthr;
   mp.amx = amx;
@@ -149,6 +165,8 @@ static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, 
          P, N, full_s, ff / full_s / 1e9, 100.0 * ff / full_s / 1e9 / peak, steps);
   printf("    prefill step %.2f s, cached step %.2f s (%.2fx); all steps %.1f s\n", prefill_s, cached_s,
          full_s / cached_s, total_s);
+  printf("    CPU time: full step %.1f CPU-s = %.1f GFLOP/CPU-s = %.0f%% of one-thread sgemm\n", g_full_cpu,
+         ff / g_full_cpu / 1e9, 100.0 * ff / g_full_cpu / 1e9 / peak1_cpu);
   printf("    peak RSS %.2f GiB = %.2f x weights (%.2f GiB mapped)\n", rss / 1073741824.0,
          rss / (double)mi.weight_bytes, (double)mi.weight_bytes / 1073741824.0);
   dm_model_free(m);
@@ -225,14 +243,16 @@ int dm_cmd_bench(int argc, char **argv) {
   long nc = sysconf(_SC_NPROCESSORS_ONLN);
   int nthr = threads ? threads : (nc > 0 ? (int)nc : 1);
 
-  double peak = 0;
-  dm_blas_sgemm_peak(2048, nthr, 3, &peak);
-  if (model) return bench_checkpoint(model, P, N, steps, nthr, peak, !no_amx);
+  double peak = 0, peak1_cpu = 0, dummy_w;
+  dm_blas_sgemm_peak(2048, nthr, 3, &peak, NULL);
+  dm_blas_sgemm_peak(2048, 1, 3, &dummy_w, &peak1_cpu);
+  if (model) return bench_checkpoint(model, P, N, steps, nthr, peak, !no_amx, peak1_cpu);
   const char *ct = getenv("OPENBLAS_CORETYPE");
   if (!json) {
     printf("bench forward: %s, %d threads, OpenBLAS core %s%s%s%s\n", bs->like, nthr,
            dm_blas_corename(), ct ? " (OPENBLAS_CORETYPE=" : "", ct ? ct : "", ct ? ")" : "");
-    printf("  sgemm peak (square, OpenBLAS %d threads): %.1f GFLOP/s\n", nthr, peak);
+    printf("  sgemm peak (square 2048, OpenBLAS %d threads): %.1f GFLOP/s; one thread: %.1f GFLOP per CPU-second\n",
+           nthr, peak, peak1_cpu);
   } else {
     printf("{\"shape\": \"%s\", \"threads\": %d, \"blas_core\": \"%s\", \"sgemm_peak_gflops\": %.2f, \"runs\": [",
            bs->name, nthr, dm_blas_corename(), peak);
@@ -273,11 +293,13 @@ int dm_cmd_bench(int argc, char **argv) {
     /* The machine may be shared: measure the sgemm peak again right before this
      * variant's steps and compare against the better of the two figures. */
     double peak_now = 0;
-    dm_blas_sgemm_peak(2048, nthr, 2, &peak_now);
+    dm_blas_sgemm_peak(2048, nthr, 2, &peak_now, NULL);
     double vpeak = peak_now > peak ? peak_now : peak;
     if (rc == DM_OK) rc = run_steps(m, P, N, steps, &r.full_s, &r.cached_s, &r.prefill_s, &err);
+    double full_cpu = g_full_cpu, cached_cpu = g_cached_cpu;
     double dummy;
     if (rc == DM_OK) rc = run_steps(m, P4, N4, steps, &r.full41_s, &r.cached41_s, &dummy, &err);
+    double full41_cpu = g_full_cpu, cached41_cpu = g_cached_cpu;
     if (rc) {
       ret = dm_cli_fail("bench", rc, &err);
       dm_model_free(m);
@@ -304,16 +326,22 @@ int dm_cmd_bench(int argc, char **argv) {
              N, P, r.cached_s, r.cached_gflops, r.full_s / r.cached_s);
       printf("    prompt:canvas = %d:%d: full %.3f s, cached %.3f s -> prefill speed-up %.2fx\n", P4, N4,
              r.full41_s, r.cached41_s, r.full41_s / r.cached41_s);
+      printf("    CPU time (robust on a shared machine): full step %.2f CPU-s = %.1f GFLOP/CPU-s = %.0f%% of "
+             "one-thread sgemm; cached %.2f CPU-s; 4:1 prefill speed-up in CPU time %.2fx\n",
+             full_cpu, ff / full_cpu / 1e9, 100.0 * ff / full_cpu / 1e9 / peak1_cpu, cached_cpu,
+             full41_cpu / cached41_cpu);
       printf("    peak RSS %.1f MiB = %.2f x weights (%.1f MiB) [activations ~%.1f MiB; model built in memory]\n",
              r.peak_rss / 1048576.0, r.peak_rss / r.weights, r.weights / 1048576.0, act / 1048576.0);
     } else {
       printf("%s{\"dtype\": \"%s\", \"path\": \"%s\", \"params\": %.0f, \"weight_bytes\": %.0f, \"full_s\": %.4f, "
              "\"full_gflops\": %.2f, \"full_ratio\": %.3f, \"prefill_s\": %.4f, \"cached_s\": %.4f, "
              "\"cached_gflops\": %.2f, \"speedup_4to1\": %.3f, \"full_4to1_s\": %.4f, \"cached_4to1_s\": %.4f, "
-             "\"peak_rss\": %.0f, \"rss_over_weights\": %.3f}",
+             "\"peak_rss\": %.0f, \"rss_over_weights\": %.3f, \"full_cpu_s\": %.4f, \"cpu_ratio\": %.3f, "
+             "\"speedup_4to1_cpu\": %.3f}",
              k ? ", " : "", dm_dtype_name(s.dtype), path, (double)mi.n_params, r.weights, r.full_s, r.full_gflops,
              r.full_gflops / vpeak, r.prefill_s, r.cached_s, r.cached_gflops, r.full41_s / r.cached41_s,
-             r.full41_s, r.cached41_s, r.peak_rss, r.peak_rss / r.weights);
+             r.full41_s, r.cached41_s, r.peak_rss, r.peak_rss / r.weights, full_cpu,
+             ff / full_cpu / 1e9 / peak1_cpu, full41_cpu / cached41_cpu);
     }
     fflush(stdout);
     dm_model_free(m);

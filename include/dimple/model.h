@@ -122,7 +122,9 @@ typedef struct dm_forward_batch {
 } dm_forward_batch;
 
 /* Run the forward pass. logits: caller-owned buffer of n_rows * vocab floats,
- * row i = logits at rows[i] (raw; no shift applied). */
+ * row i = logits at rows[i] (raw; no shift applied). One call at a time per model
+ * (the model's thread pool runs the kernels); different models may run in parallel.
+ * Note: loading a model sets OpenBLAS to one thread (the pool splits the GEMMs). */
 int dm_forward(dm_model *m, const dm_forward_batch *batch, float *logits, dm_error *err);
 
 /* A prefill cache for model m; empty until a PREFILL forward fills it. *out is owned
@@ -147,8 +149,10 @@ const char *dm_blas_corename(void);
  * kernels in a library constructor, before main). Static string. */
 const char *dm_blas_better_coretype(void);
 /* Best-of-`reps` rate of an n x n x n cblas_sgemm with OpenBLAS using n_threads
- * threads, in GFLOP/s (the reference for the forward's efficiency). */
-int dm_blas_sgemm_peak(int n, int n_threads, int reps, double *gflops);
+ * threads, in GFLOP/s of wall time (the reference for the forward's efficiency) and,
+ * when gflops_cpu is not NULL, in GFLOP per CPU-second of the process (robust on a
+ * shared machine when n_threads is 1). */
+int dm_blas_sgemm_peak(int n, int n_threads, int reps, double *gflops, double *gflops_cpu);
 
 #ifdef __cplusplus
 }

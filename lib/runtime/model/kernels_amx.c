@@ -104,33 +104,46 @@ typedef struct amx_ctx {
 
 /* Repack rows [n0, n0+nb) of w into tiles: for each 16-row group g and 32-wide k
  * chunk c, a 16 x 32 block stored as rows k2 (0..15) of 16 pairs (one u32 each):
- *   pack32[(g * KC + c) * 256 + k2 * 16 + n] = w[n0 + 16g + n][32c + 2k2 .. +1]. */
-static void pack_block(const dm_wmat *w, int n0, int nb, int Kp, uint32_t *pack) {
-  int KC = Kp / 32, K = w->cols, full = K / 2;
+ *   pack32[(g * KC + c) * 256 + k2 * 16 + n] = w[n0 + 16g + n][32c + 2k2 .. +1].
+ * Full chunks use AVX-512 gathers (one output row of 16 pairs per gather: a 16 x 16
+ * transpose of u32); the ragged end (k >= K, rows >= N) goes through the scalar
+ * loop. */
+static void pack_scalar_chunk(const dm_wmat *w, int row0, int c, uint32_t *blk) {
   const uint16_t *W = w->data;
-  for (int g = 0; g < nb / 16; g++)
-    for (int n = 0; n < 16; n++) {
-      int row = n0 + 16 * g + n;
-      uint32_t *dst = pack + (size_t)g * KC * 256 + n;
-      if (row >= w->rows) {
-        for (int q = 0; q < Kp / 2; q++) dst[(size_t)(q >> 4) * 256 + (q & 15) * 16] = 0;
+  int K = w->cols;
+  for (int n = 0; n < 16; n++)
+    for (int k2 = 0; k2 < 16; k2++) {
+      int row = row0 + n, k = 32 * c + 2 * k2;
+      uint32_t lo = (row < w->rows && k < K) ? W[(size_t)row * K + k] : 0;
+      uint32_t hi = (row < w->rows && k + 1 < K) ? W[(size_t)row * K + k + 1] : 0;
+      blk[k2 * 16 + n] = lo | (hi << 16);
+    }
+}
+
+__attribute__((target("avx512f"))) static void pack_block(const dm_wmat *w, int n0, int nb, int Kp,
+                                                           uint32_t *pack) {
+  int KC = Kp / 32, K = w->cols, KCfull = K / 32;
+  const uint16_t *W = w->data;
+  __m512i vidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                    _mm512_set1_epi32(K * 2));
+  for (int g = 0; g < nb / 16; g++) {
+    int row0 = n0 + 16 * g;
+    int nvalid = w->rows - row0;
+    if (nvalid > 16) nvalid = 16;
+    __mmask16 mk = nvalid <= 0 ? 0 : (__mmask16)((1u << nvalid) - 1u);
+    for (int c = 0; c < KC; c++) {
+      uint32_t *blk = pack + ((size_t)g * KC + c) * 256;
+      if (c >= KCfull || nvalid <= 0) {
+        pack_scalar_chunk(w, row0, c, blk);
         continue;
       }
-      const uint16_t *src = W + (size_t)row * K;
-      int q = 0;
-      if (((uintptr_t)src & 3) == 0) {
-        const uint32_t *s32 = (const uint32_t *)(const void *)src;
-        for (; q < full; q++) dst[(size_t)(q >> 4) * 256 + (q & 15) * 16] = s32[q];
-      } else {
-        for (; q < full; q++) {
-          uint32_t v;
-          memcpy(&v, src + 2 * q, 4);
-          dst[(size_t)(q >> 4) * 256 + (q & 15) * 16] = v;
-        }
+      const uint16_t *base = W + (size_t)(nvalid > 0 ? row0 : 0) * K + 32 * c;
+      for (int k2 = 0; k2 < 16; k2++) {
+        __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, vidx, base + 2 * k2, 1);
+        _mm512_storeu_si512((void *)(blk + k2 * 16), v);
       }
-      if (K & 1) dst[(size_t)(q >> 4) * 256 + (q & 15) * 16] = src[K - 1], q++;
-      for (; q < Kp / 2; q++) dst[(size_t)(q >> 4) * 256 + (q & 15) * 16] = 0;
     }
+  }
 }
 
 AMX_TARGET static void amx_task(int task, int thread, void *vc) {
