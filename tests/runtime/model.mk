@@ -1,6 +1,6 @@
 # Model runtime tests.
 DM_MODEL_TESTS = tests/runtime/test_safetensors tests/runtime/test_kernels \
-	tests/runtime/test_forward tests/runtime/test_golden
+	tests/runtime/test_forward tests/runtime/test_golden tests/runtime/test_amx
 if HAVE_CHECK
 check_PROGRAMS += $(DM_MODEL_TESTS)
 TESTS += $(DM_MODEL_TESTS)
@@ -22,6 +22,11 @@ tests_runtime_test_forward_SOURCES = tests/runtime/test_forward.c
 tests_runtime_test_forward_CPPFLAGS = $(DM_MODEL_TEST_CPPFLAGS)
 tests_runtime_test_forward_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_runtime_test_forward_LDADD = $(DM_MODEL_TEST_LDADD)
+
+tests_runtime_test_amx_SOURCES = tests/runtime/test_amx.c
+tests_runtime_test_amx_CPPFLAGS = $(DM_MODEL_TEST_CPPFLAGS)
+tests_runtime_test_amx_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_runtime_test_amx_LDADD = $(DM_MODEL_TEST_LDADD)
 
 tests_runtime_test_golden_SOURCES = tests/runtime/test_golden.c
 tests_runtime_test_golden_CPPFLAGS = $(DM_MODEL_TEST_CPPFLAGS)

@@ -17,16 +17,19 @@ static dm_model_shape tiny(dm_model_family f, dm_dtype dt) {
   return s;
 }
 
-static dm_model *random_model(dm_model_family f, dm_dtype dt, int ref) {
+static dm_model *random_model_amx(dm_model_family f, dm_dtype dt, int ref, int amx) {
   dm_model_shape s = tiny(f, dt);
   dm_model_params p = dm_model_default_params();
   p.n_threads = 2;
   p.reference_kernels = ref;
+  p.amx = amx;
   dm_model *m = NULL;
   dm_error e;
   ck_assert_int_eq(dm_model_new_random(&s, 7, &p, &m, &e), DM_OK);
   return m;
 }
+
+static dm_model *random_model(dm_model_family f, dm_dtype dt, int ref) { return random_model_amx(f, dt, ref, 1); }
 
 static double maxabs(const float *a, size_t n) {
   double m = 0;
@@ -69,8 +72,10 @@ static void run(dm_model *m, const int32_t *ids, int B, int T, int causal, const
 
 START_TEST(fast_matches_reference_forward) {
   for (int f = DM_FAMILY_LLADA; f <= DM_FAMILY_DIMPLE; f++)
-    for (int dt = 0; dt < 3; dt++) {
-      dm_model *a = random_model((dm_model_family)f, (dm_dtype)dt, 0), *b = random_model((dm_model_family)f, (dm_dtype)dt, 1);
+    for (int v = 0; v < 4; v++) {
+      int dt = v < 3 ? v : DM_DTYPE_BF16, amx = v < 3; /* v 3: BF16 without AMX */
+      dm_model *a = random_model_amx((dm_model_family)f, (dm_dtype)dt, 0, amx),
+               *b = random_model((dm_model_family)f, (dm_dtype)dt, 1);
       dm_model_info mi;
       dm_model_info_get(a, &mi);
       int32_t rows[2 * B_ * T_];

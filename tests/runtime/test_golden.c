@@ -51,7 +51,10 @@ static int32_t *ids_of(const cJSON *a, int *B, int *T) {
   return v;
 }
 
-static void check_fixture(const char *name, int reference_kernels) {
+/* kernels: 0 fast (AMX for BF16 where available), 1 reference twins, 2 fast without
+ * AMX (blockwise convert + sgemm) */
+static void check_fixture(const char *name, int kernels) {
+  int reference_kernels = kernels == 1;
   char dir[1200], path[1300];
   snprintf(dir, sizeof dir, "%s/tests/data/models/%s", srcdir, name);
   snprintf(path, sizeof path, "%s/reference.json", dir);
@@ -67,6 +70,7 @@ static void check_fixture(const char *name, int reference_kernels) {
   dm_model_params p = dm_model_default_params();
   p.n_threads = 2;
   p.reference_kernels = reference_kernels;
+  p.amx = kernels != 2;
   dm_model *m = NULL;
   dm_error e;
   dm_error_clear(&e);
@@ -139,9 +143,9 @@ static void check_fixture(const char *name, int reference_kernels) {
     }
     ck_assert_double_gt(scale, 0.0);
     ck_assert_msg(diff <= rel * scale, "%s/%s (%s kernels): max diff %.3g > %.0e x scale %.3g", name, cname,
-                  reference_kernels ? "reference" : "fast", diff, rel, scale);
+                  kernels == 1 ? "reference" : kernels == 2 ? "fast, no AMX" : "fast", diff, rel, scale);
     fprintf(stderr, "  %s/%s (%s): max diff %.3g = %.2g x scale (tolerance %.0e)\n", name, cname,
-            reference_kernels ? "ref" : "fast", diff, diff / scale, rel);
+            kernels == 1 ? "ref" : kernels == 2 ? "fast-noamx" : "fast", diff, diff / scale, rel);
     dm_kvcache_free(kc);
     free(cids);
     free(ids);
@@ -158,6 +162,9 @@ START_TEST(golden_fast) { check_fixture(FIXTURES[_i], 0); }
 END_TEST
 
 START_TEST(golden_reference_twins) { check_fixture(FIXTURES[_i], 1); }
+END_TEST
+
+START_TEST(golden_fast_without_amx) { check_fixture(FIXTURES[_i], 2); }
 END_TEST
 
 int main(void) {
@@ -177,6 +184,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, golden_fast, 0, (int)NFIX);
   tcase_add_loop_test(tc, golden_reference_twins, 0, (int)NFIX);
+  tcase_add_loop_test(tc, golden_fast_without_amx, 0, (int)NFIX);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

@@ -95,46 +95,6 @@ START_TEST(linear_matches_reference) {
 }
 END_TEST
 
-/* AMX twin: x split into bf16 hi + lo on both sides, so the only difference is the
- * summation order in f32. Skips (honestly: the check says so) without AMX. */
-static void amx_case(dm_pool *p, int M, int N, int K, int with_bias) {
-  float *x = rvec((size_t)M * K), *wf = rvec((size_t)N * K), *bias = with_bias ? rvec((size_t)N) : NULL;
-  uint16_t *w16 = malloc(sizeof *w16 * (size_t)N * K);
-  for (size_t i = 0; i < (size_t)N * K; i++) w16[i] = dm_f32_to_bf16(wf[i]);
-  dm_wmat w = {w16, DM_DTYPE_BF16, N, K};
-  float *y0 = malloc(sizeof(float) * (size_t)M * N), *y1 = malloc(sizeof(float) * (size_t)M * N);
-  dm_ref_linear_bf16x2(x, M, &w, bias, y0);
-  ck_assert_int_eq(dm_amx_linear(p, x, M, &w, bias, y1), DM_OK);
-  double d = maxdiff(y0, y1, (size_t)M * N);
-  ck_assert_msg(d < 1e-5 * sqrt((double)K) * 4, "amx %dx%dx%d: max diff %g", M, N, K, d);
-  free(x);
-  free(wf);
-  free(bias);
-  free(w16);
-  free(y0);
-  free(y1);
-}
-
-START_TEST(amx_matches_reference) {
-  if (!dm_amx_available()) {
-    fprintf(stderr, "AMX not available on this machine: AMX twin test not run\n");
-    return;
-  }
-  dm_pool *p;
-  ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
-  amx_case(p, 1, 1, 1, 0);
-  amx_case(p, 7, 33, 19, 1);
-  amx_case(p, 64, 300, 96, 0);
-  amx_case(p, 33, 70, 1000, 1);
-  amx_case(p, 100, 1100, 64, 0);
-  dm_pool_free(p);
-  /* f32 weights are not for AMX */
-  float x[4] = {1, 2, 3, 4}, wv[4] = {1, 1, 1, 1}, y[1];
-  dm_wmat w = {wv, DM_DTYPE_F32, 1, 4};
-  ck_assert_int_eq(dm_amx_linear(NULL, x, 1, &w, NULL, y), DM_EUNSUPPORTED);
-}
-END_TEST
-
 START_TEST(elementwise_match_reference) {
   dm_pool *p;
   ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
@@ -252,7 +212,6 @@ int main(void) {
   tcase_add_test(tc, conversions);
   tcase_add_test(tc, linear_matches_reference);
   tcase_add_test(tc, elementwise_match_reference);
-  tcase_add_test(tc, amx_matches_reference);
   tcase_add_test(tc, mrope_text_only_is_rope);
   tcase_add_test(tc, attention_matches_reference);
   tcase_add_test(tc, pool_runs_every_task_once);
