@@ -57,5 +57,15 @@ int dm_cmd_compile(int argc, char **argv);
 int dm_cmd_check(int argc, char **argv);
 int dm_cmd_tokenize(int argc, char **argv);
 int dm_cmd_detokenize(int argc, char **argv);
+int dm_cmd_logits(int argc, char **argv);
+int dm_cmd_bench(int argc, char **argv);
+
+/* Re-execute once with OPENBLAS_CORETYPE set when OpenBLAS misdetected the CPU
+ * (cli/blas_env.c). Call first thing in main. */
+void dm_cli_blas_env(char **argv);
+
+/* Parse "1 2 3; 4 5 6" into B x T ids (cli/ids.c). *ids malloc'd, caller frees.
+ * Returns 0, or -1 with *bad at the offending text. */
+int dm_cli_parse_ids(const char *s, int32_t **ids, int *B, int *T, const char **bad);
 
 #endif

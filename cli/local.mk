@@ -9,6 +9,10 @@ cli_dimple_SOURCES = \
 	cli/cmd_info.c \
 	cli/cmd_check.c \
 	cli/cmd_compile.c \
-	cli/cmd_tokenize.c
+	cli/cmd_tokenize.c \
+	cli/cmd_logits.c \
+	cli/cmd_bench.c \
+	cli/blas_env.c \
+	cli/ids.c
 cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS)
 cli_dimple_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)

@@ -51,6 +51,7 @@ static int run_help(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  dm_cli_blas_env(argv);
   if (argc < 2) {
     print_usage(stderr);
     return DM_EXIT_USAGE;

@@ -1,8 +1,160 @@
 /* dimple/model.h — diffusion LM checkpoints and the forward pass.
- * Part of libdimple-runtime. */
+ * Part of libdimple-runtime.
+ *
+ * A model is a Hugging Face directory loaded as it is: config.json (+ optional
+ * generation_config.json) and model.safetensors or model.safetensors.index.json with
+ * its shards. The safetensors files are memory-mapped; weights stay in their file
+ * dtype (F32, BF16, F16). Families: "llada" (LLaDA), "Dream" (Dream, Qwen2 layout),
+ * "dimple" (the language model of Dimple-7B; the visual tower is not loaded).
+ *
+ * Forward: a batch of B sequences of equal length T; logits (raw, no shift) are
+ * computed only for the rows (b, t) the caller asks for.
+ *
+ * Prefill cache (Dimple's semantics), one parameter C = cache_len:
+ *   DM_FORWARD_PREFILL  runs all T positions and keeps, per layer, the post-RoPE K/V
+ *                       of positions [0, C) in a caller-owned dm_kvcache;
+ *   DM_FORWARD_CACHED   computes only positions [C, T) as queries; their fresh K/V
+ *                       are appended after the cached ones and attention runs over
+ *                       all T keys. ids[0, C) must equal the cached ones.
+ * A decoder uses C = prompt length for llada and C = prompt length - 1 for the
+ * shifted-logit families (Dream, dimple: position i predicts token i+1).
+ */
 #ifndef DIMPLE_MODEL_H
 #define DIMPLE_MODEL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <dimple/status.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dm_model dm_model;     /* opaque */
+typedef struct dm_kvcache dm_kvcache; /* opaque */
+
+typedef enum dm_model_family {
+  DM_FAMILY_LLADA = 1, /* model_type "llada" */
+  DM_FAMILY_DREAM = 2, /* model_type "Dream" */
+  DM_FAMILY_DIMPLE = 3 /* model_type "dimple" */
+} dm_model_family;
+
+typedef enum dm_dtype {
+  DM_DTYPE_F32 = 0,
+  DM_DTYPE_BF16 = 1,
+  DM_DTYPE_F16 = 2
+} dm_dtype;
+
+/* Load settings; fields are only added at the end. */
+typedef struct dm_model_params {
+  int n_threads;         /* worker threads for kernels; 0 = number of online CPUs */
+  int reference_kernels; /* 1: plain reference kernels (slow; for tests) */
+  int amx;               /* BF16 weights: 1 (default) multiply on Intel AMX tiles when the
+                            CPU and kernel allow (activations split into two bf16
+                            parts: close to f32 accuracy); 0: convert weights
+                            blockwise to f32 and use sgemm */
+} dm_model_params;
+
+dm_model_params dm_model_default_params(void);
+
+/* What a loaded model is. Plain value type; strings are owned by the model. */
+typedef struct dm_model_info {
+  dm_model_family family;
+  const char *model_type;  /* as in config.json */
+  dm_dtype dtype;          /* dtype of the layer weight matrices */
+  int n_layers, d_model, n_heads, n_kv_heads, head_dim, d_ff, vocab;
+  double rope_theta, rms_eps;
+  int tied_embeddings;     /* LM head shares the embedding matrix */
+  int logits_shift;        /* 1: position i predicts token i+1 (Dream, dimple) */
+  int32_t mask_id, eos_id, pad_id, bos_id; /* -1 when unknown */
+  uint64_t n_params;       /* parameters of the language model */
+  uint64_t weight_bytes;   /* bytes of the mapped tensors used */
+  int n_files;             /* safetensors files mapped */
+  int n_threads;           /* kernel threads in use */
+  int n_skipped;           /* tensors in the files not used (e.g. visual.*) */
+  int amx;                 /* 1 when BF16 matrices run on AMX tiles */
+} dm_model_info;
+
+const char *dm_model_family_name(dm_model_family f);
+const char *dm_dtype_name(dm_dtype d);
+
+/* Load the model in directory `dir`. On success *out is a new model owned by the
+ * caller (release with dm_model_free). On failure *out is NULL and err (may be NULL)
+ * names the file and, where it applies, the tensor or config field. params NULL:
+ * defaults. */
+int dm_model_load(const char *dir, const dm_model_params *params, dm_model **out,
+                  dm_error *err);
+void dm_model_free(dm_model *m); /* NULL: no-op; unmaps the files */
+void dm_model_info_get(const dm_model *m, dm_model_info *out);
+
+/* A random-weight model of a given shape, built in memory in the family's exact
+ * tensor layout (for benchmarks and tests). Weights ~ U(-1,1)/sqrt(fan_in), norms 1. */
+typedef struct dm_model_shape {
+  dm_model_family family;
+  dm_dtype dtype;
+  int n_layers, d_model, n_heads, n_kv_heads, d_ff, vocab;
+  double rope_theta;
+  int tied;
+} dm_model_shape;
+
+/* *out owned by the caller (dm_model_free). */
+int dm_model_new_random(const dm_model_shape *shape, uint64_t seed, const dm_model_params *params,
+                        dm_model **out, dm_error *err);
+
+/* ------------------------------------------------------------------ forward */
+
+typedef enum dm_forward_mode {
+  DM_FORWARD_FULL = 0,    /* all positions, no cache */
+  DM_FORWARD_PREFILL = 1, /* all positions, fill `cache` with K/V of [0, cache_len) */
+  DM_FORWARD_CACHED = 2   /* positions [cache_len, T) against `cache` */
+} dm_forward_mode;
+
+typedef struct dm_forward_batch {
+  int B, T;              /* batch size and sequence length */
+  const int32_t *ids;    /* B*T token ids, row-major (borrowed) */
+  int causal;            /* 1: causal mask (training); 0: bidirectional */
+  int n_rows;            /* number of logits rows wanted */
+  const int32_t *rows;   /* n_rows pairs (b, t) (borrowed); CACHED: t >= cache_len */
+  dm_forward_mode mode;
+  int cache_len;         /* C for PREFILL / CACHED; ignored for FULL */
+  dm_kvcache *cache;     /* PREFILL / CACHED: caller-owned cache */
+} dm_forward_batch;
+
+/* Run the forward pass. logits: caller-owned buffer of n_rows * vocab floats,
+ * row i = logits at rows[i] (raw; no shift applied). One call at a time per model
+ * (the model's thread pool runs the kernels); different models may run in parallel.
+ * Note: loading a model sets OpenBLAS to one thread (the pool splits the GEMMs). */
+int dm_forward(dm_model *m, const dm_forward_batch *batch, float *logits, dm_error *err);
+
+/* A prefill cache for model m; empty until a PREFILL forward fills it. *out is owned
+ * by the caller (dm_kvcache_free); it borrows nothing from m but must be used with
+ * the same model. */
+int dm_kvcache_new(const dm_model *m, dm_kvcache **out, dm_error *err);
+void dm_kvcache_free(dm_kvcache *c); /* NULL: no-op */
+/* Forget the cached K/V (the memory is kept for reuse). */
+void dm_kvcache_clear(dm_kvcache *c);
+/* Positions cached (C), 0 when empty; *B receives the batch size when not NULL. */
+int dm_kvcache_len(const dm_kvcache *c, int *B);
+/* Bytes held by the cache. */
+size_t dm_kvcache_bytes(const dm_kvcache *c);
+
+/* ------------------------------------------------------------------ BLAS / CPU */
+
+/* OpenBLAS's core name (e.g. "SkylakeX", "Prescott"); static string. */
+const char *dm_blas_corename(void);
+/* The OPENBLAS_CORETYPE best for this CPU ("SkylakeX", "Haswell", ...) or NULL when
+ * the core OpenBLAS chose is already as good as this CPU allows (or unknown). A
+ * program may set OPENBLAS_CORETYPE to it and re-execute itself (OpenBLAS picks its
+ * kernels in a library constructor, before main). Static string. */
+const char *dm_blas_better_coretype(void);
+/* Best-of-`reps` rate of an n x n x n cblas_sgemm with OpenBLAS using n_threads
+ * threads, in GFLOP/s of wall time (the reference for the forward's efficiency) and,
+ * when gflops_cpu is not NULL, in GFLOP per CPU-second of the process (robust on a
+ * shared machine when n_threads is 1). */
+int dm_blas_sgemm_peak(int n, int n_threads, int reps, double *gflops, double *gflops_cpu);
+
+#ifdef __cplusplus
+}
+#endif
 #endif
