@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/decode/test_rng
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -69,6 +69,10 @@ tests_prior_test_template_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime
 tests_prior_test_forms_SOURCES = tests/prior/test_forms.c
 tests_prior_test_forms_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_forms_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_schema_suite_SOURCES = tests/prior/test_schema_suite.c
+tests_prior_test_schema_suite_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
+tests_prior_test_schema_suite_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS) $(DM_TEST_LIBS)
 
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
