@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -74,9 +74,20 @@ tests_prior_test_schema_suite_SOURCES = tests/prior/test_schema_suite.c
 tests_prior_test_schema_suite_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
 tests_prior_test_schema_suite_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS) $(DM_TEST_LIBS)
 
+tests_prior_test_prior_fuzz_SOURCES = tests/prior/test_prior_fuzz.c
+tests_prior_test_prior_fuzz_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_prior_fuzz_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+check_PROGRAMS += tests/prior/anyorder_gen
+tests_prior_anyorder_gen_SOURCES = tests/prior/anyorder_gen.c
+tests_prior_anyorder_gen_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_prior_anyorder_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+TESTS += tests/prior/anyorder.sh
+EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py
 
 DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh
 TESTS += $(DM_CLI_TESTS)

@@ -327,11 +327,17 @@ int dm_dfa_from_search_pattern(const char *pattern, size_t len, int max_states, 
     dm_re_free(re);
     return dm_error_set(err, DM_ENOMEM, "out of memory");
   }
-  dm_dfa *framed = NULL;
-  rc = dm_dfa_from_re(whole, max_states, &framed, err);
+  /* the value itself is text: any code points, no marker bytes (without this, a
+     pattern's own "^" marker after a free prefix would leave a marker inside) */
+  dm_re_node *text = dm_re_repeat(re, dm_re_class(re, &all, 1), 0, -1);
+  dm_dfa *framed = NULL, *stripped = NULL, *texts = NULL;
+  rc = text ? dm_dfa_from_re(whole, max_states, &framed, err) : dm_error_set(err, DM_ENOMEM, "out of memory");
+  if (!rc) rc = dm_dfa_from_re(text, max_states, &texts, err);
   dm_re_free(re);
-  if (rc) return rc;
-  rc = dm_dfa_strip_frame(framed, FRAME_BEGIN, FRAME_END, out, err);
+  if (!rc) rc = dm_dfa_strip_frame(framed, FRAME_BEGIN, FRAME_END, &stripped, err);
+  if (!rc) rc = dm_dfa_intersect(stripped, texts, max_states, out, err);
   dm_dfa_free(framed);
+  dm_dfa_free(stripped);
+  dm_dfa_free(texts);
   return rc;
 }

@@ -109,6 +109,16 @@ dm_dfa *sc_not(sc_ctx *c, dm_dfa *a) {
   return rc ? sc_lower(c, rc, &e) : r;
 }
 
+/* The complement among JSON values: every value of the bounded universe (any JSON
+ * value nested at most any_depth deep) not in a. Taking complements inside this
+ * universe keeps `not`, `oneOf`, `if`/`else` exact for every instance of that depth
+ * (a complement over all texts would admit deeper values whose validity the
+ * depth-bounded languages cannot decide). */
+dm_dfa *sc_not_json(sc_ctx *c, dm_dfa *a) {
+  if (!a) return NULL;
+  return sc_and(c, sc_any(c, c->p.any_depth), sc_not(c, a));
+}
+
 dm_dfa *sc_empty(sc_ctx *c) {
   dm_re *re = dm_re_new();
   if (!re) return sc_fail(c, DM_ENOMEM, "out of memory");
@@ -358,7 +368,7 @@ static dm_dfa *compile_list(sc_ctx *c, const cJSON *arr, const char *kw, int mod
         if (!others) { dm_dfa_free(r); r = NULL; goto done; }
       }
       dm_dfa *mine = sc_copy(c, parts[i]);
-      dm_dfa *only = others ? sc_and(c, mine, sc_not(c, others)) : mine;
+      dm_dfa *only = others ? sc_and(c, mine, sc_not_json(c, others)) : sc_and(c, mine, sc_any(c, c->p.any_depth));
       if (!only) { dm_dfa_free(r); r = NULL; goto done; }
       r = sc_or(c, r, only);
       if (!r) goto done;
@@ -436,7 +446,7 @@ dm_dfa *sc_schema(sc_ctx *c, const cJSON *s) {
     if (!L) return NULL;
   }
   if ((k = cJSON_GetObjectItemCaseSensitive(s, "not"))) {
-    L = sc_and(c, L, sc_not(c, compile_sub(c, k, "not")));
+    L = sc_and(c, L, sc_not_json(c, compile_sub(c, k, "not")));
     if (!L) return NULL;
   }
   if ((k = cJSON_GetObjectItemCaseSensitive(s, "if"))) {
@@ -444,7 +454,7 @@ dm_dfa *sc_schema(sc_ctx *c, const cJSON *s) {
     const cJSON *el = cJSON_GetObjectItemCaseSensitive(s, "else");
     dm_dfa *cond = compile_sub(c, k, "if");
     if (!cond) { dm_dfa_free(L); return NULL; }
-    dm_dfa *ncond = sc_not(c, sc_copy(c, cond));
+    dm_dfa *ncond = sc_not_json(c, sc_copy(c, cond));
     dm_dfa *a = th ? sc_and(c, cond, compile_sub(c, th, "then")) : cond;
     dm_dfa *b = el ? sc_and(c, ncond, compile_sub(c, el, "else")) : ncond;
     if (!a || !b) { dm_dfa_free(a); dm_dfa_free(b); dm_dfa_free(L); return NULL; }

@@ -44,7 +44,8 @@ dm_dfa *sc_fail(sc_ctx *c, int code, const char *fmt, ...)
 dm_dfa *sc_tree(sc_ctx *c, dm_re *re, dm_re_node *node); /* frees re */
 dm_dfa *sc_and(sc_ctx *c, dm_dfa *a, dm_dfa *b);
 dm_dfa *sc_or(sc_ctx *c, dm_dfa *a, dm_dfa *b);          /* NULL operand = empty */
-dm_dfa *sc_not(sc_ctx *c, dm_dfa *a);
+dm_dfa *sc_not(sc_ctx *c, dm_dfa *a);      /* over all texts (key sets) */
+dm_dfa *sc_not_json(sc_ctx *c, dm_dfa *a); /* among JSON values of bounded depth */
 dm_dfa *sc_empty(sc_ctx *c);
 dm_dfa *sc_copy(sc_ctx *c, const dm_dfa *d);
 dm_dfa *sc_any(sc_ctx *c, int depth);

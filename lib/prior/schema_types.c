@@ -280,7 +280,7 @@ static dm_dfa *lang_array(sc_ctx *c, const cJSON *s) {
     if (!E) continue;
     if (!C) { eout[i] = sc_copy(c, E); if (!eout[i]) break; continue; }
     ein[i] = sc_and(c, sc_copy(c, E), sc_copy(c, C));
-    eout[i] = sc_and(c, sc_copy(c, E), sc_not(c, sc_copy(c, C)));
+    eout[i] = sc_and(c, sc_copy(c, E), sc_not_json(c, sc_copy(c, C)));
     if (!ein[i] || !eout[i]) break;
   }
   if (c->rc) goto out_el;

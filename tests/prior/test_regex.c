@@ -388,6 +388,81 @@ START_TEST(differential_vs_pcre2) {
 }
 END_TEST
 
+/* Search semantics (JSON Schema "pattern"): a string is in the language iff PCRE2
+ * finds a match anywhere in it; anchors bind to the string's ends. */
+START_TEST(search_semantics_vs_pcre2) {
+  g_rng = 0x5EA4C4ULL + (uint64_t)_i;
+  pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+  pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
+  pcre2_match_data *md = pcre2_match_data_create(64, NULL);
+  int patterns = 0, strings = 0, hits = 0;
+  for (int iter = 0; iter < 300; iter++) {
+    buf pat = {{0}, 0};
+    int anch = rn(3);
+    if (anch == 1) put(&pat, "^");
+    gen_alt(&pat, 1);
+    if (anch == 2) put(&pat, "$");
+    dm_dfa *d = NULL;
+    dm_error e;
+    dm_error_clear(&e);
+    int rc = dm_dfa_from_search_pattern(pat.s, pat.n, 0, &d, &e);
+    if (rc == DM_ESTATELIMIT) continue;
+    ck_assert_msg(rc == DM_OK, "/%s/: %s", pat.s, e.message);
+    /* "$" is the end of the string only (ECMA-262, JSON Schema), not also before a
+       final newline as PCRE2's default */
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat.s, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, cc);
+    ck_assert_ptr_nonnull(code);
+    dm_re *re = NULL;
+    ck_assert_int_eq(dm_re_parse(pat.s, pat.n, &re, &e), DM_OK);
+    for (int k = 0; k < 16; k++) {
+      buf s = {{0}, 0}, core = {{0}, 0};
+      gen_string(&s);
+      if (k % 2 && sample(dm_re_root(re), &core)) { /* embed a member in random text */
+        buf pre = {{0}, 0};
+        gen_string(&pre);
+        buf all = {{0}, 0};
+        put(&all, pre.s);
+        put(&all, core.s);
+        put(&all, s.s);
+        s = all;
+      }
+      int rc2 = pcre2_match(code, (PCRE2_SPTR)s.s, s.n, 0, 0, md, NULL);
+      if (rc2 == PCRE2_ERROR_MATCHLIMIT || rc2 == PCRE2_ERROR_DEPTHLIMIT) continue;
+      bool want = rc2 >= 0;
+      ck_assert_msg(dm_dfa_match(d, (const uint8_t *)s.s, s.n) == want, "search /%s/ on \"%s\": PCRE2 %d", pat.s, s.s, want);
+      strings++;
+      hits += want;
+    }
+    /* no frame marker byte ever belongs to a word of the language */
+    static const char *marked[] = {"\xf8", "\xf9", "a\xf8", "\xf9" "b"};
+    for (int k = 0; k < 4; k++) ck_assert(!dm_dfa_match(d, (const uint8_t *)marked[k], strlen(marked[k])));
+    pcre2_code_free(code);
+    dm_re_free(re);
+    dm_dfa_free(d);
+    patterns++;
+  }
+  printf("search round %d: %d patterns, %d strings (%d with a match)\n", _i, patterns, strings, hits);
+  ck_assert_int_ge(patterns, 280);
+  ck_assert_msg(hits > strings / 5, "too few matches: %d of %d", hits, strings);
+  pcre2_match_data_free(md);
+  pcre2_compile_context_free(cc);
+}
+END_TEST
+
+START_TEST(anchored_search_regressions) {
+  dm_dfa *d = NULL;
+  dm_error e;
+  ck_assert_int_eq(dm_dfa_from_search_pattern("^(a|b)$", 7, 0, &d, &e), DM_OK);
+  ck_assert(dm_dfa_match(d, (const uint8_t *)"a", 1));
+  ck_assert(!dm_dfa_match(d, (const uint8_t *)"ab", 2));
+  ck_assert(!dm_dfa_match(d, (const uint8_t *)"x\xf8" "a\xf9", 4)); /* found by the any-order property test */
+  ck_assert(!dm_dfa_match(d, (const uint8_t *)"ca", 2));
+  dm_dfa_free(d);
+}
+END_TEST
+
 START_TEST(operations_vs_brute_force) {
   g_rng = 0xABCDEFULL + (uint64_t)_i;
   for (int iter = 0; iter < 100; iter++) {
@@ -437,6 +512,8 @@ int main(void) {
   tcase_add_test(tc, lengths_and_emptiness);
   tcase_add_loop_test(tc, differential_vs_pcre2, 0, 5);
   tcase_add_loop_test(tc, operations_vs_brute_force, 0, 3);
+  tcase_add_loop_test(tc, search_semantics_vs_pcre2, 0, 2);
+  tcase_add_test(tc, anchored_search_regressions);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
