@@ -54,6 +54,8 @@ typedef struct dm_model_params {
                             CPU and kernel allow (activations split into two bf16
                             parts: close to f32 accuracy); 0: convert weights
                             blockwise to f32 and use sgemm */
+  int no_small_kernel;   /* 1: never use the small-M kernel (<= 64 rows, weights read in
+                            place, AVX-512); 0 (default): use it where it applies */
 } dm_model_params;
 
 dm_model_params dm_model_default_params(void);

@@ -10,6 +10,7 @@ lib_runtime_libdimple_runtime_la_SOURCES += \
 	lib/runtime/model/kernels_ref.c \
 	lib/runtime/model/kernels_cpu.c \
 	lib/runtime/model/kernels_amx.c \
+	lib/runtime/model/kernels_small.c \
 	lib/runtime/model/model_load.c \
 	lib/runtime/model/random.c \
 	lib/runtime/model/kvcache.c \

@@ -22,7 +22,8 @@ static dm_model *random_model_amx(dm_model_family f, dm_dtype dt, int ref, int a
   dm_model_params p = dm_model_default_params();
   p.n_threads = 2;
   p.reference_kernels = ref;
-  p.amx = amx;
+  p.amx = amx & 1;
+  p.no_small_kernel = (amx & 2) != 0;
   dm_model *m = NULL;
   dm_error e;
   ck_assert_int_eq(dm_model_new_random(&s, 7, &p, &m, &e), DM_OK);
@@ -72,8 +73,10 @@ static void run(dm_model *m, const int32_t *ids, int B, int T, int causal, const
 
 START_TEST(fast_matches_reference_forward) {
   for (int f = DM_FAMILY_LLADA; f <= DM_FAMILY_DIMPLE; f++)
-    for (int v = 0; v < 4; v++) {
-      int dt = v < 3 ? v : DM_DTYPE_BF16, amx = v < 3; /* v 3: BF16 without AMX */
+    for (int v = 0; v < 9; v++) {
+      /* v 0-2: F32/BF16/F16 defaults; 3-5: the same, BLAS only (no small-M kernel,
+       * no AMX); 6-8: AMX allowed, no small-M kernel */
+      int dt = v % 3, amx = v < 3 ? 1 : v < 6 ? 2 : 3;
       dm_model *a = random_model_amx((dm_model_family)f, (dm_dtype)dt, 0, amx),
                *b = random_model((dm_model_family)f, (dm_dtype)dt, 1);
       dm_model_info mi;

@@ -51,8 +51,9 @@ static int32_t *ids_of(const cJSON *a, int *B, int *T) {
   return v;
 }
 
-/* kernels: 0 fast (AMX for BF16 where available), 1 reference twins, 2 fast without
- * AMX (blockwise convert + sgemm) */
+/* kernels: 0 fast (defaults: small-M kernel, AMX for BF16 where available),
+ * 1 reference twins, 2 BLAS only (no small-M kernel, no AMX: blockwise convert +
+ * sgemm), 3 AMX without the small-M kernel */
 static void check_fixture(const char *name, int kernels) {
   int reference_kernels = kernels == 1;
   char dir[1200], path[1300];
@@ -71,6 +72,7 @@ static void check_fixture(const char *name, int kernels) {
   p.n_threads = 2;
   p.reference_kernels = reference_kernels;
   p.amx = kernels != 2;
+  p.no_small_kernel = kernels >= 2;
   dm_model *m = NULL;
   dm_error e;
   dm_error_clear(&e);
@@ -143,9 +145,9 @@ static void check_fixture(const char *name, int kernels) {
     }
     ck_assert_double_gt(scale, 0.0);
     ck_assert_msg(diff <= rel * scale, "%s/%s (%s kernels): max diff %.3g > %.0e x scale %.3g", name, cname,
-                  kernels == 1 ? "reference" : kernels == 2 ? "fast, no AMX" : "fast", diff, rel, scale);
+                  kernels == 1 ? "reference" : kernels == 2 ? "BLAS only" : kernels == 3 ? "AMX" : "fast", diff, rel, scale);
     fprintf(stderr, "  %s/%s (%s): max diff %.3g = %.2g x scale (tolerance %.0e)\n", name, cname,
-            kernels == 1 ? "ref" : kernels == 2 ? "fast-noamx" : "fast", diff, diff / scale, rel);
+            kernels == 1 ? "ref" : kernels == 2 ? "blas" : kernels == 3 ? "amx" : "fast", diff, diff / scale, rel);
     dm_kvcache_free(kc);
     free(cids);
     free(ids);
@@ -164,7 +166,10 @@ END_TEST
 START_TEST(golden_reference_twins) { check_fixture(FIXTURES[_i], 1); }
 END_TEST
 
-START_TEST(golden_fast_without_amx) { check_fixture(FIXTURES[_i], 2); }
+START_TEST(golden_blas_only) { check_fixture(FIXTURES[_i], 2); }
+END_TEST
+
+START_TEST(golden_amx_without_small_kernel) { check_fixture(FIXTURES[_i], 3); }
 END_TEST
 
 int main(void) {
@@ -184,7 +189,8 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_loop_test(tc, golden_fast, 0, (int)NFIX);
   tcase_add_loop_test(tc, golden_reference_twins, 0, (int)NFIX);
-  tcase_add_loop_test(tc, golden_fast_without_amx, 0, (int)NFIX);
+  tcase_add_loop_test(tc, golden_blas_only, 0, (int)NFIX);
+  tcase_add_loop_test(tc, golden_amx_without_small_kernel, 0, (int)NFIX);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);

@@ -95,6 +95,55 @@ START_TEST(linear_matches_reference) {
 }
 END_TEST
 
+/* Small-M kernel (weights read in place) against the reference twin. */
+static void small_case(dm_pool *p, int M, int N, int K, dm_dtype dt, int with_bias) {
+  float *x = rvec((size_t)M * K), *wf = rvec((size_t)N * K), *bias = with_bias ? rvec((size_t)N) : NULL;
+  uint16_t *w16 = malloc(sizeof *w16 * (size_t)N * K);
+  for (size_t i = 0; i < (size_t)N * K; i++) w16[i] = dm_f32_to_bf16(wf[i]);
+  dm_wmat w = {dt == DM_DTYPE_F32 ? (void *)wf : (void *)w16, dt, N, K};
+  float *y0 = malloc(sizeof(float) * (size_t)M * N), *y1 = malloc(sizeof(float) * (size_t)M * N);
+  dm_ref_linear(x, M, &w, bias, y0);
+  ck_assert_int_eq(dm_small_linear(p, x, M, &w, bias, y1), DM_OK);
+  double d = maxdiff(y0, y1, (size_t)M * N);
+  ck_assert_msg(d < 1e-5 * sqrt((double)K) * 4, "small %dx%dx%d dtype %d: max diff %g", M, N, K, dt, d);
+  free(x);
+  free(wf);
+  free(bias);
+  free(w16);
+  free(y0);
+  free(y1);
+}
+
+START_TEST(small_linear_matches_reference) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f")) {
+    float x[1] = {1}, wv[1] = {1}, y[1];
+    dm_wmat w = {wv, DM_DTYPE_F32, 1, 1};
+    ck_assert_int_eq(dm_small_linear(NULL, x, 1, &w, NULL, y), DM_EUNSUPPORTED);
+    return; /* the forward then uses dm_fast_linear, tested above */
+  }
+  dm_pool *p;
+  ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
+  for (int dt = 0; dt < 2; dt++) {
+    small_case(p, 1, 1, 1, (dm_dtype)dt, 0);
+    small_case(p, 5, 13, 7, (dm_dtype)dt, 1);
+    small_case(p, 16, 100, 64, (dm_dtype)dt, 0);
+    small_case(p, 33, 61, 200, (dm_dtype)dt, 1);
+    small_case(p, 64, 300, 96, (dm_dtype)dt, 1);
+    small_case(p, 48, 7, 33, (dm_dtype)dt, 0);
+  }
+  /* out of its range: refuses, writes nothing */
+  float *x = rvec(65 * 4), wv[4] = {1, 1, 1, 1}, y[65];
+  dm_wmat w = {wv, DM_DTYPE_F32, 1, 4};
+  ck_assert_int_eq(dm_small_linear(p, x, 65, &w, NULL, y), DM_EUNSUPPORTED);
+  uint16_t h[4] = {0};
+  dm_wmat wh = {h, DM_DTYPE_F16, 1, 4};
+  ck_assert_int_eq(dm_small_linear(p, x, 2, &wh, NULL, y), DM_EUNSUPPORTED);
+  free(x);
+  dm_pool_free(p);
+}
+END_TEST
+
 START_TEST(elementwise_match_reference) {
   dm_pool *p;
   ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
@@ -212,6 +261,7 @@ int main(void) {
   tcase_add_test(tc, conversions);
   tcase_add_test(tc, linear_matches_reference);
   tcase_add_test(tc, elementwise_match_reference);
+  tcase_add_test(tc, small_linear_matches_reference);
   tcase_add_test(tc, mrope_text_only_is_rope);
   tcase_add_test(tc, attention_matches_reference);
   tcase_add_test(tc, pool_runs_every_task_once);

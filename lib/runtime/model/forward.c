@@ -10,9 +10,14 @@ int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, 
 
 /* Kernel table: fast or reference twins (params.reference_kernels). */
 static void k_linear(dm_model *m, const float *x, int M, const dm_wmat *w, const float *b, float *y) {
-  if (m->use_ref) dm_ref_linear(x, M, w, b, y);
-  else if (!(m->amx && w->dtype == DM_DTYPE_BF16 && dm_amx_linear(m->pool, x, M, w, b, y) == DM_OK))
-    dm_fast_linear(m->pool, x, M, w, b, y);
+  if (m->use_ref) {
+    dm_ref_linear(x, M, w, b, y);
+    return;
+  }
+  /* few rows (a cached step's canvas): weights read in place, no per-call packing */
+  if (M <= 64 && m->small && dm_small_linear(m->pool, x, M, w, b, y) == DM_OK) return;
+  if (m->amx && w->dtype == DM_DTYPE_BF16 && dm_amx_linear(m->pool, x, M, w, b, y) == DM_OK) return;
+  dm_fast_linear(m->pool, x, M, w, b, y);
 }
 static void k_rmsnorm(dm_model *m, const float *x, const float *w, int M, int C, float eps, float *y) {
   if (m->use_ref) dm_ref_rmsnorm(x, w, M, C, eps, y);

@@ -149,6 +149,11 @@ void dm_fast_swiglu(dm_pool *p, float *g, const float *u, size_t n);
 void dm_fast_attention(dm_pool *p, const float *q, const float *k, const float *v, float *o,
                        int B, int Tq, int Tk, int H, int KV, int D, int qpos0, int causal);
 
+/* Small-M linear (M <= 64, F32 or BF16 weights read in place, AVX-512): same
+ * contract as dm_fast_linear; DM_EUNSUPPORTED (nothing written) when it does not
+ * apply. */
+int dm_small_linear(dm_pool *p, const float *x, int M, const dm_wmat *w, const float *bias, float *y);
+
 /* AMX (bf16 tiles): available on this CPU and granted by the kernel? */
 int dm_amx_available(void);
 /* x (M, K) as bf16 hi + lo, w (N, K) BF16 -> y (M, N) on AMX tiles; DM_EUNSUPPORTED

@@ -24,6 +24,7 @@ struct dm_model {
   int n_skipped;
   int use_ref;       /* reference kernels */
   int amx;           /* BF16 matrices on AMX tiles */
+  int small;         /* small-M kernel for M <= 64 */
   void *owned_image; /* in-memory safetensors image (random models) */
 };
 

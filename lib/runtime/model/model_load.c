@@ -15,6 +15,7 @@ dm_model_params dm_model_default_params(void) {
   memset(&p, 0, sizeof p);
   p.n_threads = 0;
   p.amx = 1;
+  p.no_small_kernel = 0;
   return p;
 }
 
@@ -214,6 +215,7 @@ int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params
     if (m->n_threads > 256) m->n_threads = 256;
     m->use_ref = pr.reference_kernels != 0;
     m->amx = pr.amx && !m->use_ref && dm_amx_available();
+    m->small = !pr.no_small_kernel;
     dm_blas_single_thread();
     if (dm_pool_new(m->n_threads, &m->pool) != DM_OK) rc = dm_error_set(err, DM_ENOMEM, "cannot start threads");
   }
