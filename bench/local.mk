@@ -3,6 +3,7 @@
 BENCH_TARGETS =
 include bench/tokenizer.mk
 include bench/model.mk
+include bench/prior.mk
 bench: all $(BENCH_TARGETS)
 	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
 .PHONY: bench $(BENCH_TARGETS)

@@ -177,6 +177,9 @@ typedef struct dm_canvas_slot_info {
   int filler;         /* 0 none, 1 spaces, 2 EOS */
 } dm_canvas_slot_info;
 
+/* Bytes held by the canvas's token automata (rows and token sets built so far). */
+size_t dm_canvas_memory(const dm_canvas *c);
+
 int dm_canvas_slot_count(const dm_canvas *c);
 int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info);
 

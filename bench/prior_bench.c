@@ -1,0 +1,135 @@
+/* Prior compiler benchmark (make bench-prior): for the Qwen3 and Llama 3
+ * vocabularies, compile every JSON-Schema-Test-Suite schema the compiler accepts
+ * (generation mode canvases) and every spec in priors/, after the tokenizer and the
+ * prior environment are loaded; report compile time p50/p99, allowed() and commit()
+ * latencies over random fills (p50/p99), and automaton memory per spec (max).
+ * Targets (issue 5): compile p50 <= 2 ms, p99 <= 50 ms; allowed() p50 <= 50 us,
+ * p99 <= 1 ms; commit() p50 <= 50 us; memory <= 64 MB per spec.
+ * Usage: prior_bench TOKENIZER.json SUITE_DIR PRIORS_DIR */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include <dimple/dimple.h>
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+typedef struct samples { double *v; size_t n, cap; } samples;
+static void add(samples *s, double x) {
+  if (s->n == s->cap) { s->cap = s->cap ? s->cap * 2 : 1024; s->v = realloc(s->v, s->cap * sizeof *s->v); }
+  s->v[s->n++] = x;
+}
+static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+static double pct(samples *s, double p) {
+  if (!s->n) return 0;
+  qsort(s->v, s->n, sizeof *s->v, cmpd);
+  size_t i = (size_t)(p * (double)(s->n - 1) + 0.5);
+  return s->v[i];
+}
+
+static uint64_t g_rng = 42;
+static uint64_t rnd(void) { g_rng ^= g_rng >> 12; g_rng ^= g_rng << 25; g_rng ^= g_rng >> 27; return g_rng * 0x2545F4914F6CDD1DULL; }
+
+static samples t_compile, t_allowed, t_commit;
+static size_t max_mem;
+static int specs, refused;
+
+static void measure(dm_canvas *c) {
+  size_t mem = dm_canvas_memory(c);
+  int32_t n = dm_canvas_length(c);
+  uint64_t *bits = malloc(dm_canvas_vocab_words(c) * 8);
+  for (int32_t k = 0; k < n; k++) {
+    int32_t pos = (int32_t)(rnd() % (uint64_t)n);
+    for (int32_t j = 0; j < n && dm_canvas_token(c, pos) >= 0; j++) pos = (pos + 1) % n;
+    if (dm_canvas_token(c, pos) >= 0) break;
+    double t0 = now_us();
+    int32_t cnt = dm_canvas_allowed(c, pos, bits);
+    add(&t_allowed, now_us() - t0);
+    if (cnt <= 0) break;
+    int32_t pick = (int32_t)(rnd() % (uint64_t)cnt), t = -1;
+    for (size_t w = 0; t < 0; w++)
+      for (uint64_t b = bits[w]; b; b &= b - 1)
+        if (pick-- == 0) { t = (int32_t)(w * 64 + (size_t)__builtin_ctzll(b)); break; }
+    t0 = now_us();
+    dm_canvas_commit(c, pos, t);
+    add(&t_commit, now_us() - t0);
+  }
+  mem = dm_canvas_memory(c) > mem ? dm_canvas_memory(c) : mem;
+  if (mem > max_mem) max_mem = mem;
+  free(bits);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) { fprintf(stderr, "usage: prior_bench TOKENIZER SUITE_DIR PRIORS_DIR\n"); return 2; }
+  dm_tokenizer *tok;
+  dm_prior_env *env;
+  dm_error e;
+  double t0 = now_us();
+  if (dm_tokenizer_load(argv[1], &tok, &e)) { fprintf(stderr, "%s\n", e.message); return 1; }
+  double t1 = now_us();
+  if (dm_prior_env_new(tok, &env, &e)) { fprintf(stderr, "%s\n", e.message); return 1; }
+  double t2 = now_us();
+  dm_log_set_level(DM_LOG_ERROR);
+  DIR *dh = opendir(argv[2]);
+  struct dirent *de;
+  while (dh && (de = readdir(dh))) {
+    if (!strstr(de->d_name, ".json")) continue;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", argv[2], de->d_name);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)sz + 1);
+    buf[fread(buf, 1, (size_t)sz, f)] = 0;
+    fclose(f);
+    cJSON *groups = cJSON_Parse(buf);
+    free(buf);
+    for (cJSON *g = groups ? groups->child : NULL; g; g = g->next) {
+      char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
+      dm_canvas *c = NULL;
+      double a = now_us();
+      int rc = dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
+      double b = now_us();
+      if (rc == DM_OK) { add(&t_compile, (b - a) / 1e3); specs++; measure(c); }
+      else refused++;
+      dm_canvas_free(c);
+      cJSON_free(st);
+    }
+    cJSON_Delete(groups);
+  }
+  if (dh) closedir(dh);
+  dh = opendir(argv[3]);
+  while (dh && (de = readdir(dh))) {
+    if (!strstr(de->d_name, ".yaml")) continue;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", argv[3], de->d_name);
+    dm_form *form = NULL;
+    if (dm_form_load(path, NULL, &form, &e)) continue;
+    dm_canvas *c = NULL;
+    double a = now_us();
+    int rc = dm_canvas_from_form(env, form, NULL, &c, &e);
+    double b = now_us();
+    if (rc == DM_OK) { add(&t_compile, (b - a) / 1e3); specs++; measure(c); }
+    dm_canvas_free(c);
+    dm_form_free(form);
+  }
+  if (dh) closedir(dh);
+  printf("  tokenizer load %.0f ms, prior environment %.0f ms (once per tokenizer)\n", (t1 - t0) / 1e3, (t2 - t1) / 1e3);
+  printf("  %d specs compiled (%d refused or infeasible)\n", specs, refused);
+  printf("  compile      p50 %8.2f ms   p99 %8.2f ms   (target p50 <= 2 ms, p99 <= 50 ms)\n", pct(&t_compile, .5), pct(&t_compile, .99));
+  printf("  allowed()    p50 %8.1f us   p99 %8.1f us   (target p50 <= 50 us, p99 <= 1000 us; %zu calls)\n", pct(&t_allowed, .5), pct(&t_allowed, .99), t_allowed.n);
+  printf("  commit()     p50 %8.1f us   p99 %8.1f us   (target p50 <= 50 us; %zu calls)\n", pct(&t_commit, .5), pct(&t_commit, .99), t_commit.n);
+  printf("  automaton memory, largest spec: %.1f MB (target <= 64 MB)\n", max_mem / 1048576.0);
+  dm_prior_env_free(env);
+  dm_tokenizer_free(tok);
+  return 0;
+}
