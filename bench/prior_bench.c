@@ -35,8 +35,8 @@ static double pct(samples *s, double p) {
   return s->v[i];
 }
 
-static uint64_t g_rng = 42;
-static uint64_t rnd(void) { g_rng ^= g_rng >> 12; g_rng ^= g_rng << 25; g_rng ^= g_rng >> 27; return g_rng * 0x2545F4914F6CDD1DULL; }
+#define TEST_RNG_SEED 42
+#include "../tests/testrng.h"
 
 static samples t_compile, t_allowed, t_commit;
 static size_t max_mem;

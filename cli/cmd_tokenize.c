@@ -9,38 +9,10 @@
 
 #include "cli.h"
 
-/* Read all of a stream into a new buffer (caller frees); NULL on failure. */
-static char *read_all(FILE *f, size_t *len) {
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap + 1);
-  if (!b) return NULL;
-  size_t r;
-  while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-    n += r;
-    if (n == cap) {
-      char *nb = realloc(b, 2 * cap + 1);
-      if (!nb) {
-        free(b);
-        return NULL;
-      }
-      b = nb;
-      cap *= 2;
-    }
-  }
-  if (ferror(f)) {
-    free(b);
-    return NULL;
-  }
-  b[n] = 0;
-  *len = n;
-  return b;
-}
-
-static int load_tok(const char *cmd, const char *model, const char *file, dm_tokenizer **tok) {
-  dm_error err;
-  dm_error_clear(&err);
-  int rc = dm_tokenizer_load(model ? model : file, tok, &err);
-  return rc ? dm_cli_fail(cmd, rc, &err) : DM_EXIT_OK;
+/* All of stdin in a new buffer (caller frees); NULL on failure. */
+static char *read_stdin(size_t *len) {
+  char *text = NULL;
+  return dm_cli_read_all("-", &text, len, NULL) == DM_OK ? text : NULL;
 }
 
 static void print_ids(const int32_t *ids, size_t n) {
@@ -185,7 +157,7 @@ int dm_cmd_tokenize(int argc, char **argv) {
       return dm_cli_usage_error("tokenize", "--%s takes no text and no other option but --json",
                                 info ? "info" : "vocab");
     dm_tokenizer *t = NULL;
-    int ex = load_tok("tokenize", model, file, &t);
+    int ex = dm_cli_load_tokenizer("tokenize", model, file, &t);
     if (ex) return ex;
     ex = info ? print_info(t, json) : print_vocab(t, json);
     dm_tokenizer_free(t);
@@ -197,14 +169,14 @@ int dm_cmd_tokenize(int argc, char **argv) {
     text = strdup(argv[optind]);
     len = text ? strlen(text) : 0;
   } else {
-    text = read_all(stdin, &len);
+    text = read_stdin(&len);
   }
   if (!text) {
     fprintf(stderr, "dimple tokenize: error: cannot read the text: %s\n", strerror(errno));
     return DM_EXIT_RUNTIME;
   }
   dm_tokenizer *tok = NULL;
-  int ex = load_tok("tokenize", model, file, &tok);
+  int ex = dm_cli_load_tokenizer("tokenize", model, file, &tok);
   if (ex) {
     free(text);
     return ex;
@@ -265,7 +237,7 @@ int dm_cmd_detokenize(int argc, char **argv) {
   char *in = NULL;
   size_t len = 0;
   if (optind >= argc || (optind + 1 == argc && strcmp(argv[optind], "-") == 0)) {
-    in = read_all(stdin, &len);
+    in = read_stdin(&len);
   } else {
     for (int i = optind; i < argc; i++) len += strlen(argv[i]) + 1;
     in = malloc(len + 1);
@@ -310,7 +282,7 @@ int dm_cmd_detokenize(int argc, char **argv) {
   free(in);
   if (!ids) return DM_EXIT_RUNTIME;
   dm_tokenizer *tok = NULL;
-  int ex = load_tok("detokenize", model, file, &tok);
+  int ex = dm_cli_load_tokenizer("detokenize", model, file, &tok);
   if (ex) {
     free(ids);
     return ex;

@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <yaml.h>
-
 #include <dimple/prior.h>
 
 #include "grammar.h"
 #include "json_canon.h"
+#include "yamlfile.h"
 
 struct dm_form {
   char *instruction;
@@ -40,21 +39,9 @@ typedef struct fctx {
   const char *grammar_dir;
 } fctx;
 
-static int at(fctx *c, const yaml_node_t *n, int code, const char *fmt, const char *a, const char *b) {
-  dm_error_set(c->err, code, fmt, a, b);
-  if (c->err) {
-    c->err->pos_kind = DM_POS_OFFSET;
-    c->err->offset = n ? n->start_mark.index : 0;
-    c->err->line = n ? (int)n->start_mark.line + 1 : 0;
-    c->err->col = n ? (int)n->start_mark.column + 1 : 0;
-  }
-  dm_error_set_source(c->err, c->path);
-  return code;
-}
-
-static const char *scalar(const yaml_node_t *n) {
-  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+#define scalar dm_yaml_scalar
+/* an error at node n of the file being read */
+#define AT(ctx, n, code, ...) dm_yaml_error_at((ctx)->err, code, (ctx)->path, n, __VA_ARGS__)
 
 static yaml_node_t *get(fctx *c, const yaml_node_t *map, const char *key) {
   for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -68,7 +55,7 @@ static int number(fctx *c, const yaml_node_t *n, const char *key, double *v) {
   const char *s = scalar(n);
   char *end = NULL;
   *v = s ? strtod(s, &end) : 0;
-  if (!s || !*s || *end || !isfinite(*v)) return at(c, n, DM_ESPEC, "\"%s\" must be a number%s", key, "");
+  if (!s || !*s || *end || !isfinite(*v)) return AT(c, n, DM_ESPEC, "\"%s\" must be a number", key);
   return DM_OK;
 }
 
@@ -77,20 +64,20 @@ static const char *const field_keys[] = {"name", "type", "description", "maxLeng
 
 /* One field → a JSON Schema property (json) and a template slot type (text). */
 static int field(fctx *c, const yaml_node_t *fn, cJSON *props, cJSON *req, dm_buf *slots, const char **name_out) {
-  if (fn->type != YAML_MAPPING_NODE) return at(c, fn, DM_ESPEC, "a field is a mapping with name, type ...%s%s", "", "");
+  if (fn->type != YAML_MAPPING_NODE) return AT(c, fn, DM_ESPEC, "a field is a mapping with name, type ...");
   for (yaml_node_pair_t *p = fn->data.mapping.pairs.start; p < fn->data.mapping.pairs.top; p++) {
     yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
     const char *k = scalar(kn);
     bool known = false;
     for (size_t i = 0; k && i < sizeof field_keys / sizeof field_keys[0]; i++) known |= !strcmp(k, field_keys[i]);
     if (!known)
-      return at(c, kn, DM_ESPEC, "unknown field key \"%s\"%s (keys: name, type, description, minLength, maxLength, "
-                "pattern, enum, minimum, maximum, format, tokens, required)", k ? k : "?", "");
+      return AT(c, kn, DM_ESPEC, "unknown field key \"%s\" (keys: name, type, description, minLength, maxLength, "
+                "pattern, enum, minimum, maximum, format, tokens, required)", k ? k : "?");
   }
   const char *name = scalar(get(c, fn, "name"));
-  if (!name || !*name) return at(c, fn, DM_ESPEC, "a field needs a \"name\"%s%s", "", "");
+  if (!name || !*name) return AT(c, fn, DM_ESPEC, "a field needs a \"name\"");
   *name_out = name;
-  if (cJSON_GetObjectItemCaseSensitive(props, name)) return at(c, fn, DM_ESPEC, "two fields named \"%s\"%s", name, "");
+  if (cJSON_GetObjectItemCaseSensitive(props, name)) return AT(c, fn, DM_ESPEC, "two fields named \"%s\"", name);
   const char *type = scalar(get(c, fn, "type"));
   yaml_node_t *en = get(c, fn, "enum");
   if (!type) type = en ? "enum" : "string";
@@ -102,12 +89,12 @@ static int field(fctx *c, const yaml_node_t *fn, cJSON *props, cJSON *req, dm_bu
   if (!strcmp(type, "string") || !strcmp(type, "integer") || !strcmp(type, "number") || !strcmp(type, "boolean")) {
     jtype = type;
   } else if (!strcmp(type, "enum")) {
-    if (!en || en->type != YAML_SEQUENCE_NODE) return at(c, fn, DM_ESPEC, "an enum field needs \"enum\": a list%s%s", "", "");
+    if (!en || en->type != YAML_SEQUENCE_NODE) return AT(c, fn, DM_ESPEC, "an enum field needs \"enum\": a list");
   } else {
     dm_error e;
     dm_error_clear(&e);
     if (dm_grammar_find(type, c->grammar_dir, &grammar_re, &e))
-      return at(c, get(c, fn, "type"), DM_ESPEC, "field \"%s\": %s", name, e.message);
+      return AT(c, get(c, fn, "type"), DM_ESPEC, "field \"%s\": %s", name, e.message);
     jtype = "string";
   }
   bool required = true;
@@ -148,11 +135,11 @@ static int field(fctx *c, const yaml_node_t *fn, cJSON *props, cJSON *req, dm_bu
   }
   if (fmt) cJSON_AddStringToObject(s, "format", fmt);
   if (en) {
-    if (en->type != YAML_SEQUENCE_NODE) { free(grammar_re); return at(c, en, DM_ESPEC, "\"enum\" must be a list%s%s", "", ""); }
+    if (en->type != YAML_SEQUENCE_NODE) { free(grammar_re); return AT(c, en, DM_ESPEC, "\"enum\" must be a list"); }
     cJSON *ev = cJSON_AddArrayToObject(s, "enum");
     for (yaml_node_item_t *it = en->data.sequence.items.start; it < en->data.sequence.items.top; it++) {
       const char *v = scalar(yaml_document_get_node(c->doc, *it));
-      if (!v) { free(grammar_re); return at(c, en, DM_ESPEC, "\"enum\" lists plain values%s%s", "", ""); }
+      if (!v) { free(grammar_re); return AT(c, en, DM_ESPEC, "\"enum\" lists plain values"); }
       cJSON_AddItemToArray(ev, cJSON_CreateString(v));
     }
     if (!required) cJSON_AddItemToArray(ev, cJSON_CreateNull());
@@ -206,7 +193,7 @@ static int expand_template(fctx *c, const yaml_node_t *tn, const char *tmpl, con
     if (p[0] == '\\' && p[1]) { dm_buf_put(&b, p, 2); p += 2; continue; }
     if (p[0] == '{' && p[1] == '{') {
       const char *e = strstr(p + 2, "}}");
-      if (!e) { dm_buf_free(&b); return at(c, tn, DM_ESYNTAX, "template: \"{{\" without \"}}\"%s%s", "", ""); }
+      if (!e) { dm_buf_free(&b); return AT(c, tn, DM_ESYNTAX, "template: \"{{\" without \"}}\""); }
       char name[128];
       size_t n = (size_t)(e - p - 2);
       if (n >= sizeof name) n = sizeof name - 1;
@@ -218,7 +205,7 @@ static int expand_template(fctx *c, const yaml_node_t *tn, const char *tmpl, con
         size_t nl = strcspn(r, ":");
         if (nl == strlen(name) && !strncmp(r, name, nl)) { rec = r; break; }
       }
-      if (!rec) { dm_buf_free(&b); return at(c, tn, DM_ESPEC, "template refers to \"%s\", which is not a field%s", name, ""); }
+      if (!rec) { dm_buf_free(&b); return AT(c, tn, DM_ESPEC, "template refers to \"%s\", which is not a field", name); }
       dm_buf_puts(&b, "{{");
       dm_buf_put(&b, rec, strcspn(rec, "\x02"));
       dm_buf_puts(&b, "}}");
@@ -234,37 +221,16 @@ static int expand_template(fctx *c, const yaml_node_t *tn, const char *tmpl, con
 
 int dm_form_load(const char *path, const char *grammar_dir, dm_form **out, dm_error *err) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    dm_error_set(err, DM_ENOENT, "cannot open form spec");
-    dm_error_set_source(err, path);
-    return DM_ENOENT;
-  }
-  yaml_parser_t parser;
   yaml_document_t doc;
-  yaml_parser_initialize(&parser);
-  yaml_parser_set_input_file(&parser, fp);
-  fctx c = {&doc, path, err, grammar_dir};
-  int rc = DM_OK;
+  int rc = dm_yaml_load_file(path, "form spec", &doc, err);
+  if (rc) return rc;
+  fctx cc = {&doc, path, err, grammar_dir}, *c = &cc;
   dm_form *f = NULL;
   cJSON *schema = NULL;
   dm_buf slots = {0};
-  if (!yaml_parser_load(&parser, &doc)) {
-    dm_error_set(err, DM_ESYNTAX, "YAML: %s", parser.problem ? parser.problem : "syntax error");
-    if (err) {
-      err->pos_kind = DM_POS_OFFSET;
-      err->offset = parser.problem_mark.index;
-      err->line = (int)parser.problem_mark.line + 1;
-      err->col = (int)parser.problem_mark.column + 1;
-    }
-    dm_error_set_source(err, path);
-    yaml_parser_delete(&parser);
-    fclose(fp);
-    return DM_ESYNTAX;
-  }
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (!root || root->type != YAML_MAPPING_NODE) {
-    rc = at(&c, root, DM_ESPEC, "a form spec is a mapping with instruction, fields and output%s%s", "", "");
+    rc = AT(c, root, DM_ESPEC, "a form spec is a mapping with instruction, fields and output");
     goto done;
   }
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
@@ -272,26 +238,26 @@ int dm_form_load(const char *path, const char *grammar_dir, dm_form **out, dm_er
     const char *k = scalar(kn);
     if (!k || (strcmp(k, "instruction") && strcmp(k, "fields") && strcmp(k, "output") && strcmp(k, "template") &&
                strcmp(k, "name") && strcmp(k, "description"))) {
-      rc = at(&c, kn, DM_ESPEC, "unknown key \"%s\"%s (keys: name, description, instruction, fields, output, template)",
-              k ? k : "?", "");
+      rc = AT(c, kn, DM_ESPEC, "unknown key \"%s\" (keys: name, description, instruction, fields, output, template)",
+              k ? k : "?");
       goto done;
     }
   }
   f = calloc(1, sizeof *f);
   if (!f) { rc = dm_error_set(err, DM_ENOMEM, "out of memory"); goto done; }
   f->source = strdup(path);
-  const char *ins = scalar(get(&c, root, "instruction"));
-  if (!ins) { rc = at(&c, root, DM_ESPEC, "a form spec needs an \"instruction\"%s%s", "", ""); goto done; }
+  const char *ins = scalar(get(c, root, "instruction"));
+  if (!ins) { rc = AT(c, root, DM_ESPEC, "a form spec needs an \"instruction\""); goto done; }
   f->instruction = strdup(ins);
-  const char *output = scalar(get(&c, root, "output"));
+  const char *output = scalar(get(c, root, "output"));
   f->json = !output || !strcmp(output, "json");
   if (output && strcmp(output, "json") && strcmp(output, "text")) {
-    rc = at(&c, get(&c, root, "output"), DM_ESPEC, "\"output\" is json or text, not \"%s\"%s", output, "");
+    rc = AT(c, get(c, root, "output"), DM_ESPEC, "\"output\" is json or text, not \"%s\"", output);
     goto done;
   }
-  yaml_node_t *fields = get(&c, root, "fields");
+  yaml_node_t *fields = get(c, root, "fields");
   if (!fields || fields->type != YAML_SEQUENCE_NODE || fields->data.sequence.items.start == fields->data.sequence.items.top) {
-    rc = at(&c, fields ? fields : root, DM_ESPEC, "\"fields\" must be a non-empty list%s%s", "", "");
+    rc = AT(c, fields ? fields : root, DM_ESPEC, "\"fields\" must be a non-empty list");
     goto done;
   }
   schema = cJSON_CreateObject();
@@ -300,29 +266,27 @@ int dm_form_load(const char *path, const char *grammar_dir, dm_form **out, dm_er
   cJSON *req = cJSON_AddArrayToObject(schema, "required");
   for (yaml_node_item_t *it = fields->data.sequence.items.start; it < fields->data.sequence.items.top && !rc; it++) {
     const char *nm = NULL;
-    rc = field(&c, yaml_document_get_node(&doc, *it), props, req, f->json ? NULL : &slots, &nm);
+    rc = field(c, yaml_document_get_node(&doc, *it), props, req, f->json ? NULL : &slots, &nm);
   }
   if (rc) goto done;
   cJSON_AddBoolToObject(schema, "additionalProperties", 0);
   if (f->json) {
-    if (get(&c, root, "template")) {
-      rc = at(&c, get(&c, root, "template"), DM_ESPEC, "\"template\" is for output: text%s%s", "", "");
+    if (get(c, root, "template")) {
+      rc = AT(c, get(c, root, "template"), DM_ESPEC, "\"template\" is for output: text");
       goto done;
     }
     f->spec = cJSON_PrintUnformatted(schema);
     if (!f->spec) rc = dm_error_set(err, DM_ENOMEM, "out of memory");
   } else {
-    yaml_node_t *tn = get(&c, root, "template");
+    yaml_node_t *tn = get(c, root, "template");
     const char *tmpl = scalar(tn);
-    if (!tmpl) { rc = at(&c, root, DM_ESPEC, "output: text needs a \"template\" with {{field}} references%s%s", "", ""); goto done; }
-    rc = expand_template(&c, tn, tmpl, &slots, &f->spec);
+    if (!tmpl) { rc = AT(c, root, DM_ESPEC, "output: text needs a \"template\" with {{field}} references"); goto done; }
+    rc = expand_template(c, tn, tmpl, &slots, &f->spec);
   }
 done:
   cJSON_Delete(schema);
   dm_buf_free(&slots);
   yaml_document_delete(&doc);
-  yaml_parser_delete(&parser);
-  fclose(fp);
   if (rc) {
     dm_form_free(f);
     return rc;

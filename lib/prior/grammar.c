@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "grammar.h"
+#include "yamlfile.h"
 
 #ifndef DM_PKGDATADIR
 #define DM_PKGDATADIR ""
@@ -27,18 +26,6 @@ void dm_grammar_free(dm_grammar *g) {
   memset(g, 0, sizeof *g);
 }
 
-static int at_node(dm_error *err, int code, const char *path, const yaml_node_t *n, const char *fmt, const char *a) {
-  dm_error_set(err, code, fmt, a);
-  if (err) {
-    err->pos_kind = DM_POS_OFFSET;
-    err->offset = n ? n->start_mark.index : 0;
-    err->line = n ? (int)n->start_mark.line + 1 : 0;
-    err->col = n ? (int)n->start_mark.column + 1 : 0;
-  }
-  dm_error_set_source(err, path);
-  return code;
-}
-
 static int read_list(yaml_document_t *doc, yaml_node_t *n, char ***out, int *count) {
   if (n->type != YAML_SEQUENCE_NODE) return DM_ESPEC;
   int k = (int)(n->data.sequence.items.top - n->data.sequence.items.start);
@@ -56,61 +43,38 @@ static int read_list(yaml_document_t *doc, yaml_node_t *n, char ***out, int *cou
 
 int dm_grammar_load(const char *path, dm_grammar *g, dm_error *err) {
   memset(g, 0, sizeof *g);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    dm_error_set(err, DM_ENOENT, "cannot open grammar file");
-    dm_error_set_source(err, path);
-    return DM_ENOENT;
-  }
-  yaml_parser_t parser;
   yaml_document_t doc;
-  yaml_parser_initialize(&parser);
-  yaml_parser_set_input_file(&parser, f);
-  int rc = DM_OK;
-  if (!yaml_parser_load(&parser, &doc)) {
-    dm_error_set(err, DM_ESYNTAX, "YAML: %s", parser.problem ? parser.problem : "syntax error");
-    if (err) {
-      err->pos_kind = DM_POS_OFFSET;
-      err->offset = parser.problem_mark.index;
-      err->line = (int)parser.problem_mark.line + 1;
-      err->col = (int)parser.problem_mark.column + 1;
-    }
-    dm_error_set_source(err, path);
-    yaml_parser_delete(&parser);
-    fclose(f);
-    return DM_ESYNTAX;
-  }
+  int rc = dm_yaml_load_file(path, "grammar file", &doc, err);
+  if (rc) return rc;
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (!root || root->type != YAML_MAPPING_NODE) {
-    rc = at_node(err, DM_ESPEC, path, root, "a grammar file is a mapping with %s", "name, regex, description, match, no_match");
+    rc = dm_yaml_error_at(err, DM_ESPEC, path, root, "a grammar file is a mapping with name, regex, description, match, no_match");
     goto done;
   }
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node(&doc, p->key), *v = yaml_document_get_node(&doc, p->value);
-    if (!k || k->type != YAML_SCALAR_NODE) { rc = at_node(err, DM_ESPEC, path, k, "%s", "keys must be plain names"); goto done; }
+    if (!k || k->type != YAML_SCALAR_NODE) { rc = dm_yaml_error_at(err, DM_ESPEC, path, k, "keys must be plain names"); goto done; }
     const char *key = (const char *)k->data.scalar.value;
     char **field = !strcmp(key, "name") ? &g->name : !strcmp(key, "regex") ? &g->regex
                    : !strcmp(key, "description") ? &g->description : NULL;
     if (field) {
-      if (v->type != YAML_SCALAR_NODE) { rc = at_node(err, DM_ESPEC, path, v, "\"%s\" must be a string", key); goto done; }
+      if (v->type != YAML_SCALAR_NODE) { rc = dm_yaml_error_at(err, DM_ESPEC, path, v, "\"%s\" must be a string", key); goto done; }
       free(*field);
       *field = strndup((const char *)v->data.scalar.value, v->data.scalar.length);
-      if (!*field) { rc = at_node(err, DM_ENOMEM, path, v, "%s", "out of memory"); goto done; }
+      if (!*field) { rc = dm_yaml_error_at(err, DM_ENOMEM, path, v, "out of memory"); goto done; }
     } else if (!strcmp(key, "match") || !strcmp(key, "no_match")) {
       bool m = !strcmp(key, "match");
       int r = read_list(&doc, v, m ? &g->match : &g->no_match, m ? &g->nmatch : &g->nno_match);
-      if (r) { rc = at_node(err, r, path, v, "\"%s\" must be a list of strings", key); goto done; }
+      if (r) { rc = dm_yaml_error_at(err, r, path, v, "\"%s\" must be a list of strings", key); goto done; }
     } else {
-      rc = at_node(err, DM_ESPEC, path, k, "unknown field \"%s\" (fields: name, regex, description, match, no_match)", key);
+      rc = dm_yaml_error_at(err, DM_ESPEC, path, k, "unknown field \"%s\" (fields: name, regex, description, match, no_match)", key);
       goto done;
     }
   }
-  if (!g->name || !g->regex) rc = at_node(err, DM_ESPEC, path, root, "%s", "a grammar needs \"name\" and \"regex\"");
+  if (!g->name || !g->regex) rc = dm_yaml_error_at(err, DM_ESPEC, path, root, "a grammar needs \"name\" and \"regex\"");
 done:
   if (rc) dm_grammar_free(g);
   yaml_document_delete(&doc);
-  yaml_parser_delete(&parser);
-  fclose(f);
   return rc;
 }
 

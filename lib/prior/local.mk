@@ -42,6 +42,6 @@ lib_libdimple_la_SOURCES += \
 lib_libdimple_la_SOURCES += \
 	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c \
 	lib/prior/feasible.h lib/prior/feasible.c \
-	lib/prior/grammar.h lib/prior/grammar.c \
+	lib/prior/grammar.h lib/prior/grammar.c lib/prior/yamlfile.h lib/prior/yamlfile.c \
 	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c \
 	lib/prior/template.h lib/prior/template.c lib/prior/form.c

@@ -9,13 +9,8 @@
 
 #include <dimple/dimple.h>
 
-static uint64_t g_rng = 7;
-static uint64_t rnd(void) {
-  g_rng ^= g_rng >> 12;
-  g_rng ^= g_rng << 25;
-  g_rng ^= g_rng >> 27;
-  return g_rng * 0x2545F4914F6CDD1DULL;
-}
+#define TEST_RNG_SEED 7
+#include "../testrng.h"
 
 static dm_tokenizer *g_tok[2];
 static dm_prior_env *g_env[2];

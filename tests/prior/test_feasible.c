@@ -11,13 +11,7 @@
 #include "../../lib/prior/feasible.h"
 #include "../../lib/prior/schema.h"
 
-static uint64_t g_rng;
-static uint64_t rnd(void) {
-  g_rng ^= g_rng >> 12;
-  g_rng ^= g_rng << 25;
-  g_rng ^= g_rng >> 27;
-  return g_rng * 0x2545F4914F6CDD1DULL;
-}
+#include "../testrng.h"
 static int rn(int n) { return (int)(rnd() % (uint64_t)n); }
 
 static dm_vocab *make_vocab(const char *const *toks, int n, int eos) {

@@ -14,13 +14,8 @@
 #include "../../lib/prior/feasible.h"
 #include "../../lib/prior/schema.h"
 
-static uint64_t g_rng = 12345;
-static uint64_t rnd(void) {
-  g_rng ^= g_rng >> 12;
-  g_rng ^= g_rng << 25;
-  g_rng ^= g_rng >> 27;
-  return g_rng * 0x2545F4914F6CDD1DULL;
-}
+#define TEST_RNG_SEED 12345
+#include "../testrng.h"
 
 static char g_tok_path[2][4096];
 

@@ -12,13 +12,7 @@
 
 #include "../../lib/prior/grammar.h"
 
-static uint64_t g_rng;
-static uint64_t rnd(void) {
-  g_rng ^= g_rng >> 12;
-  g_rng ^= g_rng << 25;
-  g_rng ^= g_rng >> 27;
-  return g_rng * 0x2545F4914F6CDD1DULL;
-}
+#include "../testrng.h"
 
 static int iters(int dflt) {
   const char *s = getenv("DM_FUZZ_ITERS");
