@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../lib/decode/rng.h"
+#include "../checkmain.h"
 
 static FILE *open_data(const char *rel) {
   const char *src = getenv("DM_TEST_SRCDIR");
@@ -73,9 +74,6 @@ int main(void) {
   tcase_add_test(tc, splitmix_known_value);
   tcase_add_test(tc, uniform_and_below_ranges);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

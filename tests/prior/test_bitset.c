@@ -6,6 +6,7 @@
 #include <dimple/status.h>
 
 #include "../../lib/prior/bitset.h"
+#include "../checkmain.h"
 
 /* Test-local generator (xorshift64*), so the prior tests need nothing from decode. */
 static double next_uniform(uint64_t *st) {
@@ -92,9 +93,6 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_add_loop_test(tc, ops_match_reference, 0, 8);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

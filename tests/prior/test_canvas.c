@@ -11,6 +11,7 @@
 
 #define TEST_RNG_SEED 7
 #include "../testrng.h"
+#include "../checkmain.h"
 
 static dm_tokenizer *g_tok[2];
 static dm_prior_env *g_env[2];
@@ -217,10 +218,7 @@ int main(void) {
   tcase_add_loop_test(tc, commits_are_checked, 0, g_ntok);
   tcase_add_loop_test(tc, layout_errors, 0, g_ntok);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   for (int i = 0; i < g_ntok; i++) {
     dm_prior_env_free(g_env[i]);
     dm_tokenizer_free(g_tok[i]);

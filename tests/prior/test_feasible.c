@@ -12,6 +12,7 @@
 #include "../../lib/prior/schema.h"
 
 #include "../testrng.h"
+#include "../checkmain.h"
 static int rn(int n) { return (int)(rnd() % (uint64_t)n); }
 
 static dm_vocab *make_vocab(const char *const *toks, int n, int eos) {
@@ -291,9 +292,6 @@ int main(void) {
   tcase_add_loop_test(tc, random_orders_stay_in_schema_language, 0, 2);
   tcase_add_test(tc, commit_refuses_what_is_not_allowed);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@
 
 #define TEST_RNG_SEED 12345
 #include "../testrng.h"
+#include "../checkmain.h"
 
 static char g_tok_path[2][4096];
 
@@ -119,9 +120,6 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, random_orders_real_vocab, 0, 2);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -12,6 +12,7 @@
 
 #define TEST_RNG_SEED 99
 #include "../testrng.h"
+#include "../checkmain.h"
 
 static dm_tokenizer *g_tok;
 static dm_prior_env *g_env;
@@ -173,10 +174,7 @@ int main(void) {
   tcase_add_test(tc, json_and_text_outputs);
   tcase_add_test(tc, bad_forms);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   dm_prior_env_free(g_env);
   dm_tokenizer_free(g_tok);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;

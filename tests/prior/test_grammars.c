@@ -13,6 +13,7 @@
 #include "../../lib/prior/dfa.h"
 #include "../../lib/prior/grammar.h"
 #include "../../lib/prior/schema.h"
+#include "../checkmain.h"
 
 START_TEST(every_grammar_file) {
   const char *src = getenv("DM_TEST_SRCDIR");
@@ -105,9 +106,6 @@ int main(void) {
   tcase_add_test(tc, every_grammar_file);
   tcase_add_test(tc, bad_grammar_files);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,7 @@
 #include "../../lib/prior/grammar.h"
 
 #include "../testrng.h"
+#include "../checkmain.h"
 
 static int iters(int dflt) {
   const char *s = getenv("DM_FUZZ_ITERS");
@@ -172,9 +173,6 @@ int main(void) {
   tcase_add_test(tc, template_mutants);
   tcase_add_test(tc, yaml_mutants);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

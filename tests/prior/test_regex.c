@@ -11,6 +11,7 @@
 #include "../../lib/prior/dfa.h"
 #include "../../lib/prior/re.h"
 #include "../../lib/prior/utf8_ranges.h"
+#include "../checkmain.h"
 
 static dm_dfa *compile(const char *pat) {
   dm_dfa *d = NULL;
@@ -509,9 +510,6 @@ int main(void) {
   tcase_add_loop_test(tc, search_semantics_vs_pcre2, 0, 2);
   tcase_add_test(tc, anchored_search_regressions);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -9,6 +9,7 @@
 
 #include "../../lib/prior/json_canon.h"
 #include "../../lib/prior/schema.h"
+#include "../checkmain.h"
 
 static dm_dfa *compile_text(const char *json, int spec_mode, dm_keyrank *kr, dm_error *e) {
   cJSON *s = cJSON_Parse(json);
@@ -140,9 +141,6 @@ int main(void) {
   tcase_add_test(tc, lenient_ignores_unknown_keywords);
   tcase_add_test(tc, canonical_text);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

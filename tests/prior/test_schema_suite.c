@@ -10,6 +10,7 @@
 
 #include "../../lib/prior/json_canon.h"
 #include "../../lib/prior/schema.h"
+#include "../checkmain.h"
 
 static char g_dir[4096];
 
@@ -121,9 +122,6 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, json_schema_test_suite);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

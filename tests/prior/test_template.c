@@ -6,6 +6,7 @@
 #include <dimple/dimple.h>
 
 #include "../../lib/prior/template.h"
+#include "../checkmain.h"
 
 static bool in_lang(const char *tmpl, const char *text) {
   dm_lang *l = NULL;
@@ -91,9 +92,6 @@ int main(void) {
   tcase_add_test(tc, parts_and_budgets);
   tcase_add_test(tc, errors_with_offsets);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <dimple/runtime.h>
+#include "../checkmain.h"
 
 /* Every code of the table, taken from the same X-macro the library uses: adding a
  * code adds it here. */
@@ -154,9 +155,6 @@ int main(void) {
   tcase_add_test(tc, log_callback_and_level);
   tcase_add_test(tc, build_info_is_consistent);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -18,6 +18,7 @@
 #include <dimple/runtime.h>
 
 #include "tok_internal.h"
+#include "../checkmain.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void) {
@@ -303,9 +304,6 @@ int main(void) {
   if (access(path, R_OK) == 0) tcase_add_test(tc, truncated_real_tokenizer_json);
   else printf("note: no npm cache (tests/runtime/fetch-tokenizers.sh): real tokenizer.json mutations not run\n");
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   return failed ? 1 : 0;
 }

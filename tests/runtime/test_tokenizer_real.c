@@ -14,6 +14,7 @@
 #include <dimple/runtime.h>
 
 #include "tok_internal.h"
+#include "../checkmain.h"
 
 static char cache[4096], golden[4096];
 static dm_tokenizer *qwen, *llama3, *llama2;
@@ -229,10 +230,7 @@ int main(void) {
   tcase_add_test(tc, chat_real_templates);
   tcase_add_test(tc, bpe_fast_matches_reference_real_merges);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
+  int failed = dm_test_failures(s);
   dm_tokenizer_free(qwen);
   dm_tokenizer_free(llama3);
   dm_tokenizer_free(llama2);
