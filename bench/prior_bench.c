@@ -39,6 +39,24 @@ static double pct(samples *s, double p) {
 #include "../tests/testrng.h"
 
 static samples t_compile, t_allowed, t_commit;
+
+/* PRIOR_BENCH_VERBOSE=1: one line per spec on stderr (compile ms, slots, states). */
+static int verbose;
+static void report(const char *what, double ms, const dm_canvas *c) {
+  if (!verbose) return;
+  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0;
+  for (int i = 0; i < ns; i++) {
+    dm_canvas_slot_info in;
+    dm_canvas_slot(c, i, &in);
+    st += in.states;
+    rw += in.rows_walked;
+    rt += in.rows_templated;
+    nt += in.templates;
+    if (in.states > mx) mx = in.states;
+  }
+  fprintf(stderr, "%9.2f ms  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates)  %.1f MB  %s\n",
+          ms, ns, st, mx, rw, rt, nt, dm_canvas_memory(c) / 1048576.0, what);
+}
 static size_t max_mem;
 static int specs, refused;
 
@@ -78,6 +96,7 @@ int main(int argc, char **argv) {
   if (dm_prior_env_new(tok, &env, &e)) { fprintf(stderr, "%s\n", e.message); return 1; }
   double t2 = now_us();
   dm_log_set_level(DM_LOG_ERROR);
+  verbose = getenv("PRIOR_BENCH_VERBOSE") && *getenv("PRIOR_BENCH_VERBOSE") == '1';
   DIR *dh = opendir(argv[2]);
   struct dirent *de;
   while (dh && (de = readdir(dh))) {
@@ -99,7 +118,15 @@ int main(int argc, char **argv) {
       double a = now_us();
       int rc = dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
       double b = now_us();
-      if (rc == DM_OK) { add(&t_compile, (b - a) / 1e3); specs++; measure(c); }
+      if (rc == DM_OK) {
+        add(&t_compile, (b - a) / 1e3);
+        specs++;
+        measure(c);
+        char what[300];
+        cJSON *d = cJSON_GetObjectItem(g, "description");
+        snprintf(what, sizeof what, "%s: %s", de->d_name, cJSON_IsString(d) ? d->valuestring : "?");
+        report(what, (b - a) / 1e3, c);
+      }
       else refused++;
       dm_canvas_free(c);
       cJSON_free(st);
@@ -118,7 +145,7 @@ int main(int argc, char **argv) {
     double a = now_us();
     int rc = dm_canvas_from_form(env, form, NULL, &c, &e);
     double b = now_us();
-    if (rc == DM_OK) { add(&t_compile, (b - a) / 1e3); specs++; measure(c); }
+    if (rc == DM_OK) { add(&t_compile, (b - a) / 1e3); specs++; measure(c); report(de->d_name, (b - a) / 1e3, c); }
     dm_canvas_free(c);
     dm_form_free(form);
   }

@@ -175,6 +175,9 @@ typedef struct dm_canvas_slot_info {
   int32_t min_tokens; /* fewest tokens a value needs */
   int32_t states;     /* automaton states */
   int filler;         /* 0 none, 1 spaces, 2 EOS */
+  /* diagnostics: rows built so far by walking the vocabulary, rows taken from
+   * shared templates, distinct templates used */
+  int32_t rows_walked, rows_templated, templates;
 } dm_canvas_slot_info;
 
 /* Bytes held by the canvas's token automata (rows and token sets built so far). */

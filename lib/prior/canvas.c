@@ -29,6 +29,12 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
     free(e);
     return dm_error_set(err, rc, "cannot build the vocabulary view");
   }
+  rc = dm_tokcache_new(e->vocab, &e->cache);
+  if (rc) {
+    dm_vocab_free(e->vocab);
+    free(e);
+    return dm_error_set(err, rc, "out of memory");
+  }
   e->eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOS);
   if (e->eos < 0) e->eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOT);
   *out = e;
@@ -37,24 +43,9 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
 
 void dm_prior_env_free(dm_prior_env *e) {
   if (!e) return;
-  for (int i = 0; i < e->ntries; i++) dm_classtrie_unref(e->tries[i]);
+  dm_tokcache_free(e->cache);
   dm_vocab_free(e->vocab);
   free(e);
-}
-
-dm_classtrie *dm_prior_env_classtrie(dm_prior_env *e, const uint8_t class_of[256]) {
-  for (int i = 0; i < e->ntries; i++)
-    if (memcmp(e->tries[i]->class_of, class_of, 256) == 0) return e->tries[i];
-  dm_classtrie *ct = NULL;
-  if (dm_classtrie_new(e->vocab, class_of, &ct)) return NULL;
-  if (e->ntries < DM_ENV_CLASSTRIES) {
-    e->tries[e->ntries++] = ct;
-  } else { /* round-robin eviction; automata keep their own references */
-    dm_classtrie_unref(e->tries[e->next_evict]);
-    e->tries[e->next_evict] = ct;
-    e->next_evict = (e->next_evict + 1) % DM_ENV_CLASSTRIES;
-  }
-  return ct;
 }
 
 int dm_canvas_new_empty(dm_prior_env *env, dm_canvas **out) {
@@ -175,8 +166,7 @@ int dm_canvas_add_slot(dm_canvas *c, const char *name, dm_dfa *dfa, int filler, 
     free(s->name);
     return dm_error_set_named(err, DM_EMODEL, name, "the tokenizer has no EOS token to pad this slot with");
   }
-  dm_classtrie *ct = dm_prior_env_classtrie(c->env, dfa->class_of);
-  int rc = s->name && ct ? dm_tokauto_new(dfa, c->env->vocab, eos, ct, &s->ta) : DM_ENOMEM;
+  int rc = s->name ? dm_tokauto_new(dfa, c->env->vocab, eos, c->env->cache, &s->ta) : DM_ENOMEM;
   if (rc) {
     dm_dfa_free(dfa);
     free(s->name);
@@ -289,6 +279,7 @@ int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info) {
   info->min_tokens = s->min_tokens;
   info->states = dm_tokauto_nstates(s->ta);
   info->filler = s->filler;
+  dm_tokauto_stats(s->ta, &info->rows_walked, &info->rows_templated, &info->templates);
   return DM_OK;
 }
 

@@ -8,18 +8,12 @@
 #include "feasible.h"
 #include "vocab.h"
 
-#define DM_ENV_CLASSTRIES 64
-
 struct dm_prior_env {
   const dm_tokenizer *tok;  /* not owned */
   dm_vocab *vocab;          /* owned */
   int32_t eos;              /* filler EOS token, -1 when the tokenizer has none */
-  dm_classtrie *tries[DM_ENV_CLASSTRIES]; /* cache, one reference each */
-  int ntries, next_evict;
+  dm_tokcache *cache;        /* owned: class tries and row templates shared by all slots */
 };
-
-/* The class trie for a partition (cached; the env keeps its reference). NULL on OOM. */
-dm_classtrie *dm_prior_env_classtrie(dm_prior_env *env, const uint8_t class_of[256]);
 
 typedef struct canvas_slot {
   char *name;

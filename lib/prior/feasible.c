@@ -116,6 +116,7 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
     return 1;
   }
   const uint64_t *l = LV(s, pos), *next = LV(s, pos + 1);
+  uint32_t round = dm_tokauto_round(s->ta); /* each shared token set is OR'd once */
   for (size_t w = 0; w < s->qw; w++)
     for (uint64_t bits = l[w]; bits; bits &= bits - 1) {
       int32_t q = (int32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
@@ -123,9 +124,7 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
       if (!r) return DM_ENOMEM;
       for (int32_t k = 0; k < r->n; k++) {
         if (!has(next, r->next[k])) continue;
-        const uint64_t *set = dm_tokauto_row_set(s->ta, q, k, NULL);
-        if (!set) return DM_ENOMEM;
-        for (size_t x = 0; x < vw; x++) out[x] |= set[x];
+        if (dm_tokauto_row_or(s->ta, q, k, out, round)) return DM_ENOMEM;
       }
     }
   int32_t count = 0;

@@ -1,16 +1,9 @@
-/* Token automata: rows from a trie over the tokens' byte-class strings, token sets
- * materialized on demand and interned.
- *
- * For one DFA, two tokens whose bytes fall in the same byte classes position by
- * position behave identically from every state. Grouping the vocabulary by these
- * class strings (a trie built once per automaton) makes a row walk visit a few
- * thousand nodes instead of the whole vocabulary trie; the feasibility sets only
- * need the next states, and the token bitsets are built the first time a decoder
- * asks which tokens are allowed. */
+/* Token automata: rows from byte-trie walks or shared templates (tokauto.h), token
+ * sets materialized on demand and interned. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokauto.h"
+#include "tmpl.h"
 
 typedef struct tokset {
   uint64_t *bits;
@@ -19,41 +12,83 @@ typedef struct tokset {
 } tokset;
 
 typedef struct rowx {         /* the part of a row behind the public view */
+  dm_tmpl *tm;                /* template the row came from, or NULL */
+  int32_t *tj;                /* per group: relative state in tm, or -1 */
   int32_t *nodes_off;         /* n + 1 offsets into nodes */
-  int32_t *nodes;             /* class-trie nodes per next state */
-  int32_t *count;             /* tokens per next state */
+  int32_t *nodes;             /* byte-trie nodes per group */
+  int32_t *count;             /* tokens per group */
+  int32_t *set;               /* interned set per group, -1 until built */
 } rowx;
+
+typedef struct glist {        /* scratch: one group being built */
+  int32_t next, tj, count, n, cap;
+  int32_t *nodes;
+} glist;
 
 struct dm_tokauto {
   const dm_dfa *dfa;
   const dm_vocab *vocab;
+  dm_tokcache *cache, *own_cache;
   int32_t eos, qe, nq;
   size_t qwords, vwords;
-  dm_classtrie *ct;           /* shared; one reference held */
-  const dm_cnode *trie;       /* ct->nodes */
-  const int32_t *tok_next;    /* ct->tok_next */
   dm_tokrow *rows;
   rowx *rx;
   uint8_t *built;
   tokset *sets;
+  uint32_t *set_round;
   int32_t nsets, capsets;
+  uint32_t round;
   int32_t *hash;
   size_t hcap;
   size_t memory;
+  dm_tmpl **used;             /* templates used (one reference each) */
+  int32_t nused, capused;
+  int32_t byte_rows, tmpl_rows;
   /* scratch for row building */
-  int32_t *slot_of;           /* per state: scratch list index or -1 */
-  int32_t **lists;            /* per scratch list: class-trie nodes */
-  int32_t *list_n, *list_cap, *list_next, *list_count;
-  int32_t nlists, caplists;
+  int32_t *slot_of;           /* per state: scratch group index or -1 */
+  int32_t *scratch;           /* per state: -1 (template regions) */
+  glist *g;
+  int32_t ng, capg;
   int32_t *stack;
   size_t capstack;
+  int32_t map[DM_TMPL_MAX_REGION];
   uint64_t *tmpbits;
 };
 
 int32_t dm_tokauto_nstates(const dm_tokauto *ta) { return ta->nq; }
 size_t dm_tokauto_qwords(const dm_tokauto *ta) { return ta->qwords; }
 size_t dm_tokauto_vwords(const dm_tokauto *ta) { return ta->vwords; }
-size_t dm_tokauto_memory(const dm_tokauto *ta) { return ta->memory; }
+
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+size_t dm_tokauto_memory(const dm_tokauto *ta) {
+  size_t m = ta->memory, n = 0;
+  for (int32_t i = 0; i < ta->nused; i++) {
+    m += ta->used[i]->memory;
+    n += (size_t)ta->used[i]->nrel;
+  }
+  /* the templates' token sets, each counted once */
+  const void **p = malloc((n ? n : 1) * sizeof *p);
+  if (!p) return m;
+  size_t k = 0;
+  for (int32_t i = 0; i < ta->nused; i++)
+    for (int j = 0; j < ta->used[i]->nrel; j++)
+      if (ta->used[i]->bits[j]) p[k++] = ta->used[i]->bits[j];
+  qsort(p, k, sizeof *p, cmp_ptr);
+  for (size_t i = 0; i < k; i++)
+    if (i == 0 || p[i] != p[i - 1]) m += ta->vwords * 8;
+  free(p);
+  return m;
+}
+
+void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates) {
+  if (byte_rows) *byte_rows = ta->byte_rows;
+  if (template_rows) *template_rows = ta->tmpl_rows;
+  if (templates) *templates = ta->nused;
+}
 
 bool dm_tokauto_accepting(const dm_tokauto *ta, int32_t q) {
   if (q < 0) return false;
@@ -61,93 +96,10 @@ bool dm_tokauto_accepting(const dm_tokauto *ta, int32_t q) {
   return ta->dfa->accept[q] != 0;
 }
 
-/* A new child of node for class cls (the caller knows there is none yet). */
-static int32_t ct_child(dm_classtrie *ct, int32_t node, uint8_t cls) {
-  if (ct->n == ct->cap) {
-    int32_t cap = ct->cap * 2;
-    dm_cnode *t = realloc(ct->nodes, (size_t)cap * sizeof *t);
-    if (!t) return -1;
-    ct->nodes = t;
-    ct->cap = cap;
-  }
-  int32_t id = ct->n++;
-  ct->nodes[id] = (dm_cnode){-1, ct->nodes[node].first_child, -1, 0, cls};
-  ct->nodes[node].first_child = id;
-  return id;
-}
-
-int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_classtrie **out) {
-  *out = NULL;
-  dm_classtrie *ct = calloc(1, sizeof *ct);
-  if (!ct) return DM_ENOMEM;
-  ct->refs = 1;
-  memcpy(ct->class_of, class_of, 256);
-  ct->cap = 1024;
-  ct->nodes = malloc((size_t)ct->cap * sizeof *ct->nodes);
-  ct->tok_next = malloc((size_t)vocab->n * sizeof *ct->tok_next);
-  if (!ct->nodes || !ct->tok_next) goto oom;
-  ct->nodes[0] = (dm_cnode){-1, -1, -1, 0, 0};
-  ct->n = 1;
-  /* a token whose bytes equal a byte-trie path reuses its class path: walk the
-     vocabulary trie, mapping each node to its class-trie node */
-  int32_t *map = malloc((size_t)vocab->ntrie * sizeof *map);
-  int32_t *stack = malloc((size_t)vocab->ntrie * sizeof *stack);
-  if (!map || !stack) { free(map); free(stack); goto oom; }
-  for (int32_t t = 0; t < vocab->n; t++) ct->tok_next[t] = -1;
-  map[0] = 0;
-  int32_t sp = 0;
-  stack[sp++] = 0;
-  int32_t slot[256]; /* class → class-trie child of the node being expanded */
-  for (int i = 0; i < 256; i++) slot[i] = -1;
-  while (sp) {
-    int32_t bn = stack[--sp], cn = map[bn];
-    for (int32_t c = ct->nodes[cn].first_child; c >= 0; c = ct->nodes[c].next_sibling) slot[ct->nodes[c].cls] = c;
-    for (int32_t ch = vocab->trie[bn].first_child; ch >= 0; ch = vocab->trie[ch].next_sibling) {
-      uint8_t cls = class_of[vocab->trie[ch].byte];
-      int32_t cc = slot[cls];
-      if (cc < 0) {
-        cc = ct_child(ct, cn, cls);
-        if (cc < 0) { free(map); free(stack); goto oom; }
-        slot[cls] = cc;
-      }
-      map[ch] = cc;
-      for (int32_t t = vocab->trie[ch].first_token; t >= 0; t = vocab->next_same[t]) {
-        ct->tok_next[t] = ct->nodes[cc].first_token;
-        ct->nodes[cc].first_token = t;
-        ct->nodes[cc].ntokens++;
-      }
-      if (vocab->trie[ch].first_child >= 0) stack[sp++] = ch;
-    }
-    for (int32_t c = ct->nodes[cn].first_child; c >= 0; c = ct->nodes[c].next_sibling) slot[ct->nodes[c].cls] = -1;
-  }
-  free(map);
-  free(stack);
-  *out = ct;
-  return DM_OK;
-oom:
-  free(ct->nodes);
-  free(ct->tok_next);
-  free(ct);
-  return DM_ENOMEM;
-}
-
-dm_classtrie *dm_classtrie_ref(dm_classtrie *ct) {
-  if (ct) ct->refs++;
-  return ct;
-}
-
-void dm_classtrie_unref(dm_classtrie *ct) {
-  if (!ct || --ct->refs > 0) return;
-  free(ct->nodes);
-  free(ct->tok_next);
-  free(ct);
-}
-
-int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_classtrie *shared,
+int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_tokcache *cache,
                    dm_tokauto **out) {
   *out = NULL;
   if (eos >= vocab->n) return DM_EINVAL;
-  if (shared && memcmp(shared->class_of, dfa->class_of, 256) != 0) return DM_EINVAL;
   dm_tokauto *ta = calloc(1, sizeof *ta);
   if (!ta) return DM_ENOMEM;
   ta->dfa = dfa;
@@ -161,12 +113,14 @@ int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_cla
   ta->rx = calloc((size_t)ta->nq, sizeof *ta->rx);
   ta->built = calloc((size_t)ta->nq, 1);
   ta->slot_of = malloc((size_t)ta->nq * sizeof *ta->slot_of);
-  if (!ta->rows || !ta->rx || !ta->built || !ta->slot_of) goto oom;
-  for (int32_t i = 0; i < ta->nq; i++) ta->slot_of[i] = -1;
-  if (shared) ta->ct = dm_classtrie_ref(shared);
-  else if (dm_classtrie_new(vocab, dfa->class_of, &ta->ct)) goto oom;
-  ta->trie = ta->ct->nodes;
-  ta->tok_next = ta->ct->tok_next;
+  ta->scratch = malloc((size_t)ta->nq * sizeof *ta->scratch);
+  if (!ta->rows || !ta->rx || !ta->built || !ta->slot_of || !ta->scratch) goto oom;
+  for (int32_t i = 0; i < ta->nq; i++) ta->slot_of[i] = ta->scratch[i] = -1;
+  if (!cache) {
+    if (dm_tokcache_new(vocab, &ta->own_cache)) goto oom;
+    cache = ta->own_cache;
+  }
+  ta->cache = cache;
   *out = ta;
   return DM_OK;
 oom:
@@ -178,12 +132,13 @@ void dm_tokauto_free(dm_tokauto *ta) {
   if (!ta) return;
   for (int32_t q = 0; q < ta->nq && ta->rows; q++) {
     free(ta->rows[q].next);
-    free(ta->rows[q].set);
     free(ta->rows[q].succ);
     if (ta->rx) {
+      free(ta->rx[q].tj);
       free(ta->rx[q].nodes_off);
       free(ta->rx[q].nodes);
       free(ta->rx[q].count);
+      free(ta->rx[q].set);
     }
   }
   free(ta->rows);
@@ -191,17 +146,17 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->built);
   for (int32_t i = 0; i < ta->nsets; i++) free(ta->sets[i].bits);
   free(ta->sets);
+  free(ta->set_round);
   free(ta->hash);
+  for (int32_t i = 0; i < ta->nused; i++) dm_tmpl_unref(ta->used[i]);
+  free(ta->used);
   free(ta->slot_of);
-  for (int32_t i = 0; i < ta->caplists; i++) free(ta->lists[i]);
-  free(ta->lists);
-  free(ta->list_n);
-  free(ta->list_cap);
-  free(ta->list_next);
-  free(ta->list_count);
+  free(ta->scratch);
+  for (int32_t i = 0; i < ta->capg; i++) free(ta->g[i].nodes);
+  free(ta->g);
   free(ta->stack);
-  dm_classtrie_unref(ta->ct);
   free(ta->tmpbits);
+  dm_tokcache_free(ta->own_cache);
   free(ta);
 }
 
@@ -218,43 +173,129 @@ int32_t dm_tokauto_step(const dm_tokauto *ta, int32_t q, int32_t tok) {
 
 /* ------------------------------------------------------------------ rows */
 
-static int list_for(dm_tokauto *ta, int32_t to) {
+static int32_t byte_node_tokens(const dm_vocab *v, int32_t node) {
+  int32_t n = 0;
+  for (int32_t t = v->trie[node].first_token; t >= 0; t = v->next_same[t]) n++;
+  return n;
+}
+
+/* The scratch group of next state `to` (-1 on OOM). */
+static int32_t group_for(dm_tokauto *ta, int32_t to) {
   if (ta->slot_of[to] >= 0) return ta->slot_of[to];
-  if (ta->nlists == ta->caplists) {
-    int32_t cap = ta->caplists ? ta->caplists * 2 : 8;
-    int32_t **nl = realloc(ta->lists, (size_t)cap * sizeof *nl);
-    if (!nl) return -1;
-    ta->lists = nl;
-    int32_t *a = realloc(ta->list_n, (size_t)cap * 4), *b = NULL, *c = NULL, *d = NULL;
-    if (a) ta->list_n = a;
-    if (a) b = realloc(ta->list_cap, (size_t)cap * 4);
-    if (b) ta->list_cap = b;
-    if (b) c = realloc(ta->list_next, (size_t)cap * 4);
-    if (c) ta->list_next = c;
-    if (c) d = realloc(ta->list_count, (size_t)cap * 4);
-    if (d) ta->list_count = d;
-    if (!d) return -1;
-    for (int32_t i = ta->caplists; i < cap; i++) { ta->lists[i] = NULL; ta->list_cap[i] = 0; }
-    ta->caplists = cap;
+  if (ta->ng == ta->capg) {
+    int32_t cap = ta->capg ? ta->capg * 2 : 8;
+    glist *ng = realloc(ta->g, (size_t)cap * sizeof *ng);
+    if (!ng) return -1;
+    memset(ng + ta->capg, 0, (size_t)(cap - ta->capg) * sizeof *ng);
+    ta->g = ng;
+    ta->capg = cap;
   }
-  int32_t k = ta->nlists++;
-  ta->list_n[k] = 0;
-  ta->list_next[k] = to;
-  ta->list_count[k] = 0;
+  int32_t k = ta->ng++;
+  glist *g = &ta->g[k];
+  g->next = to;
+  g->tj = -1;
+  g->count = 0;
+  g->n = 0;
   ta->slot_of[to] = k;
   return k;
 }
 
-static int list_add(dm_tokauto *ta, int32_t k, int32_t node, int32_t ntok) {
-  if (ta->list_n[k] == ta->list_cap[k]) {
-    int32_t cap = ta->list_cap[k] ? ta->list_cap[k] * 2 : 16;
-    int32_t *nl = realloc(ta->lists[k], (size_t)cap * 4);
-    if (!nl) return DM_ENOMEM;
-    ta->lists[k] = nl;
-    ta->list_cap[k] = cap;
+static int group_add_node(dm_tokauto *ta, int32_t to, int32_t node) {
+  int32_t k = group_for(ta, to);
+  if (k < 0) return DM_ENOMEM;
+  glist *g = &ta->g[k];
+  if (g->n == g->cap) {
+    int32_t cap = g->cap ? g->cap * 2 : 16;
+    int32_t *nn = realloc(g->nodes, (size_t)cap * sizeof *nn);
+    if (!nn) return DM_ENOMEM;
+    g->nodes = nn;
+    g->cap = cap;
   }
-  ta->lists[k][ta->list_n[k]++] = node;
-  ta->list_count[k] += ntok;
+  g->nodes[g->n++] = node;
+  g->count += byte_node_tokens(ta->vocab, node);
+  return DM_OK;
+}
+
+/* Walk the byte trie below `node` from state s. */
+static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
+  const dm_dfa *d = ta->dfa;
+  const dm_trie_node *trie = ta->vocab->trie;
+  if (ta->capstack < 64) {
+    int32_t *ns = realloc(ta->stack, 64 * 2 * sizeof *ns);
+    if (!ns) return DM_ENOMEM;
+    ta->stack = ns;
+    ta->capstack = 64;
+  }
+  size_t sp = 1;
+  ta->stack[0] = node;
+  ta->stack[1] = s;
+  while (sp) {
+    sp--;
+    int32_t nd = ta->stack[2 * sp], st = ta->stack[2 * sp + 1];
+    const int32_t *row = d->next + (size_t)st * (size_t)d->nclasses;
+    for (int32_t ch = trie[nd].first_child; ch >= 0; ch = trie[ch].next_sibling) {
+      int32_t s2 = row[d->class_of[trie[ch].byte]];
+      if (s2 < 0) continue;
+      if (trie[ch].first_token >= 0 && group_add_node(ta, s2, ch)) return DM_ENOMEM;
+      if (trie[ch].first_child >= 0) {
+        if (sp == ta->capstack) {
+          size_t cap = ta->capstack * 2;
+          int32_t *ns = realloc(ta->stack, cap * 2 * sizeof *ns);
+          if (!ns) return DM_ENOMEM;
+          ta->stack = ns;
+          ta->capstack = cap;
+        }
+        ta->stack[2 * sp] = ch;
+        ta->stack[2 * sp + 1] = s2;
+        sp++;
+      }
+    }
+  }
+  return DM_OK;
+}
+
+static int use_template(dm_tokauto *ta, dm_tmpl *t) {
+  for (int32_t i = 0; i < ta->nused; i++)
+    if (ta->used[i] == t) {
+      dm_tmpl_unref(t); /* already held */
+      return DM_OK;
+    }
+  if (ta->nused == ta->capused) {
+    int32_t cap = ta->capused ? ta->capused * 2 : 8;
+    dm_tmpl **nu = realloc(ta->used, (size_t)cap * sizeof *nu);
+    if (!nu) { dm_tmpl_unref(t); return DM_ENOMEM; }
+    ta->used = nu;
+    ta->capused = cap;
+  }
+  ta->used[ta->nused++] = t;
+  return DM_OK;
+}
+
+/* Groups of a template row: the region's relative states, then the exits continued
+ * on the byte trie from the actual states. */
+static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
+  const dm_dfa *d = ta->dfa;
+  dm_tmpl *t = dm_tokcache_template(ta->cache, d, q, ta->map, ta->scratch);
+  if (!t || use_template(ta, t)) return DM_ENOMEM;
+  *tm_out = t;
+  for (int32_t j = 0; j < t->nrel; j++) {
+    if (!t->g_count[j]) continue;
+    int32_t k = group_for(ta, ta->map[j]);
+    if (k < 0) return DM_ENOMEM;
+    ta->g[k].tj = j;
+    ta->g[k].count += t->g_count[j];
+  }
+  const dm_classtrie *ct = t->ct;
+  for (int32_t e = 0; e < t->nexit; e++) {
+    int32_t from = ta->map[t->ex_rel[e]];
+    int32_t r = d->next[(size_t)from * (size_t)d->nclasses + d->class_of[ct->rep[t->ex_cls[e]]]];
+    int32_t cn = t->ex_node[e];
+    for (int32_t i = ct->pre_off[cn]; i < ct->pre_off[cn + 1]; i++) {
+      int32_t b = ct->pre[i];
+      if (ta->vocab->trie[b].first_token >= 0 && group_add_node(ta, r, b)) return DM_ENOMEM;
+      if (ta->vocab->trie[b].first_child >= 0 && byte_walk(ta, b, r)) return DM_ENOMEM;
+    }
+  }
   return DM_OK;
 }
 
@@ -262,87 +303,68 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
   const dm_dfa *d = ta->dfa;
-  ta->nlists = 0;
+  dm_tmpl *tm = NULL;
+  ta->ng = 0;
   int rc = DM_ENOMEM;
   if (q != ta->qe) {
-    if (ta->capstack < 64) {
-      int32_t *ns = realloc(ta->stack, 64 * 2 * sizeof *ns);
-      if (!ns) goto out;
-      ta->stack = ns;
-      ta->capstack = 64;
-    }
-    size_t sp = 1;
-    ta->stack[0] = 0;
-    ta->stack[1] = q;
-    while (sp) {
-      sp--;
-      int32_t node = ta->stack[2 * sp], s = ta->stack[2 * sp + 1];
-      for (int32_t ch = ta->trie[node].first_child; ch >= 0; ch = ta->trie[ch].next_sibling) {
-        int32_t s2 = d->next[(size_t)s * d->nclasses + ta->trie[ch].cls];
-        if (s2 < 0) continue;
-        if (ta->trie[ch].ntokens) {
-          int k = list_for(ta, s2);
-          if (k < 0 || list_add(ta, k, ch, ta->trie[ch].ntokens)) goto out;
-        }
-        if (ta->trie[ch].first_child >= 0) {
-          if (sp == ta->capstack) {
-            size_t cap = ta->capstack * 2;
-            int32_t *ns = realloc(ta->stack, cap * 2 * sizeof *ns);
-            if (!ns) goto out;
-            ta->stack = ns;
-            ta->capstack = cap;
-          }
-          ta->stack[2 * sp] = ch;
-          ta->stack[2 * sp + 1] = s2;
-          sp++;
-        }
-      }
+    if (dm_tmpl_heavy(d, q)) {
+      if (template_row(ta, q, &tm)) goto out;
+      ta->tmpl_rows++;
+    } else {
+      if (byte_walk(ta, 0, q)) goto out;
+      ta->byte_rows++;
     }
   }
   /* EOS: from accepting states (and the EOS state itself) to the EOS state */
   bool eos_edge = ta->eos >= 0 && (q == ta->qe || d->accept[q]);
-  int32_t n = ta->nlists + (eos_edge ? 1 : 0);
+  int32_t n = ta->ng + (eos_edge ? 1 : 0), total = 0;
+  for (int32_t k = 0; k < ta->ng; k++) total += ta->g[k].n;
+  size_t n1 = (size_t)(n ? n : 1);
   row->n = n;
-  row->next = malloc((size_t)(n ? n : 1) * sizeof *row->next);
-  row->set = malloc((size_t)(n ? n : 1) * sizeof *row->set);
+  row->next = malloc(n1 * sizeof *row->next);
   row->succ = calloc(ta->qwords, sizeof *row->succ);
+  x->tm = tm;
+  x->tj = malloc(n1 * sizeof *x->tj);
+  x->set = malloc(n1 * sizeof *x->set);
+  x->count = malloc(n1 * sizeof *x->count);
   x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
-  x->count = malloc((size_t)(n ? n : 1) * sizeof *x->count);
-  int32_t total = 0;
-  for (int32_t k = 0; k < ta->nlists; k++) total += ta->list_n[k];
   x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
-  if (!row->next || !row->set || !row->succ || !x->nodes_off || !x->count || !x->nodes) goto out;
+  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
   int32_t at = 0;
-  for (int32_t k = 0; k < ta->nlists; k++) {
-    row->next[k] = ta->list_next[k];
-    row->set[k] = -1; /* token set: built on demand */
-    x->count[k] = ta->list_count[k];
+  for (int32_t k = 0; k < ta->ng; k++) {
+    const glist *g = &ta->g[k];
+    row->next[k] = g->next;
+    x->tj[k] = g->tj;
+    x->set[k] = -1; /* token set: built on demand */
+    x->count[k] = g->count;
     x->nodes_off[k] = at;
-    memcpy(x->nodes + at, ta->lists[k], (size_t)ta->list_n[k] * 4);
-    at += ta->list_n[k];
-    row->succ[row->next[k] >> 6] |= (uint64_t)1 << (row->next[k] & 63);
+    if (g->n) memcpy(x->nodes + at, g->nodes, (size_t)g->n * sizeof *g->nodes);
+    at += g->n;
+    row->succ[g->next >> 6] |= (uint64_t)1 << (g->next & 63);
   }
   if (eos_edge) {
-    int32_t k = ta->nlists;
+    int32_t k = ta->ng;
     row->next[k] = ta->qe;
-    row->set[k] = -1;
+    x->tj[k] = -1;
+    x->set[k] = -1;
     x->count[k] = 1;
     x->nodes_off[k] = at;
     row->succ[ta->qe >> 6] |= (uint64_t)1 << (ta->qe & 63);
   }
   x->nodes_off[n] = at;
-  ta->memory += (size_t)n * 16 + (size_t)total * 4 + ta->qwords * 8;
+  ta->memory += (size_t)n * 20 + (size_t)total * 4 + ta->qwords * 8;
   rc = DM_OK;
 out:
-  for (int32_t k = 0; k < ta->nlists; k++) ta->slot_of[ta->list_next[k]] = -1;
-  ta->nlists = 0;
+  for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
+  ta->ng = 0;
   if (rc) {
     free(row->next);
-    free(row->set);
     free(row->succ);
+    free(x->tj);
+    free(x->set);
+    free(x->count);
     free(x->nodes_off);
     free(x->nodes);
-    free(x->count);
     memset(row, 0, sizeof *row);
     memset(x, 0, sizeof *x);
   }
@@ -393,6 +415,10 @@ static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count) {
     tokset *ns = realloc(ta->sets, (size_t)cap * sizeof *ns);
     if (!ns) return -1;
     ta->sets = ns;
+    uint32_t *nr = realloc(ta->set_round, (size_t)cap * sizeof *nr);
+    if (!nr) return -1;
+    memset(nr + ta->capsets, 0, (size_t)(cap - ta->capsets) * sizeof *nr);
+    ta->set_round = nr;
     ta->capsets = cap;
   }
   tokset *t = &ta->sets[ta->nsets];
@@ -406,32 +432,71 @@ static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count) {
   return ta->nsets++;
 }
 
-const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t *count) {
-  dm_tokrow *row = &ta->rows[q];
-  rowx *x = &ta->rx[q];
-  if (count) *count = x->count[k];
-  if (row->set[k] < 0) {
-    if (!ta->tmpbits && !(ta->tmpbits = malloc(ta->vwords * 8))) return NULL;
-    uint64_t *b = ta->tmpbits;
-    memset(b, 0, ta->vwords * 8);
-    if (row->next[k] == ta->qe && x->nodes_off[k] == x->nodes_off[k + 1]) {
-      b[ta->eos >> 6] |= (uint64_t)1 << (ta->eos & 63);
-    } else {
-      for (int32_t i = x->nodes_off[k]; i < x->nodes_off[k + 1]; i++)
-        for (int32_t t = ta->trie[x->nodes[i]].first_token; t >= 0; t = ta->tok_next[t])
-          b[t >> 6] |= (uint64_t)1 << (t & 63);
-    }
-    row->set[k] = intern(ta, b, x->count[k]);
-    if (row->set[k] < 0) return NULL;
+static bool is_eos_edge(const dm_tokauto *ta, const rowx *x, const dm_tokrow *row, int32_t k) {
+  return row->next[k] == ta->qe && x->tj[k] < 0 && x->nodes_off[k] == x->nodes_off[k + 1];
+}
+
+/* OR the tokens of group k straight into b (no interning). DM_OK / DM_ENOMEM. */
+static int or_tokens(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *b) {
+  const dm_tokrow *row = &ta->rows[q];
+  const rowx *x = &ta->rx[q];
+  if (is_eos_edge(ta, x, row, k)) {
+    b[ta->eos >> 6] |= (uint64_t)1 << (ta->eos & 63);
+    return DM_OK;
   }
-  return ta->sets[row->set[k]].bits;
+  if (x->tj[k] >= 0) {
+    const uint64_t *tb = dm_tmpl_bits(x->tm, x->tj[k]);
+    if (!tb) return DM_ENOMEM;
+    for (size_t w = 0; w < ta->vwords; w++) b[w] |= tb[w];
+  }
+  const dm_vocab *v = ta->vocab;
+  for (int32_t i = x->nodes_off[k]; i < x->nodes_off[k + 1]; i++)
+    for (int32_t t = v->trie[x->nodes[i]].first_token; t >= 0; t = v->next_same[t])
+      b[t >> 6] |= (uint64_t)1 << (t & 63);
+  return DM_OK;
+}
+
+static int32_t set_of(dm_tokauto *ta, int32_t q, int32_t k) {
+  rowx *x = &ta->rx[q];
+  if (x->set[k] < 0) {
+    if (!ta->tmpbits && !(ta->tmpbits = malloc(ta->vwords * 8))) return -1;
+    memset(ta->tmpbits, 0, ta->vwords * 8);
+    if (or_tokens(ta, q, k, ta->tmpbits)) return -1;
+    x->set[k] = intern(ta, ta->tmpbits, x->count[k]);
+  }
+  return x->set[k];
+}
+
+const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t *count) {
+  if (count) *count = ta->rx[q].count[k];
+  int32_t s = set_of(ta, q, k);
+  return s < 0 ? NULL : ta->sets[s].bits;
+}
+
+uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
+
+#define SMALL_GROUP 64
+
+int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
+  rowx *x = &ta->rx[q];
+  if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) return or_tokens(ta, q, k, out);
+  int32_t s = set_of(ta, q, k);
+  if (s < 0) return DM_ENOMEM;
+  if (ta->set_round[s] == round) return DM_OK;
+  ta->set_round[s] = round;
+  const uint64_t *b = ta->sets[s].bits;
+  for (size_t w = 0; w < ta->vwords; w++) out[w] |= b[w];
+  return DM_OK;
 }
 
 int32_t dm_tokauto_row_single(const dm_tokauto *ta, int32_t q, int32_t k) {
   const rowx *x = &ta->rx[q];
+  const dm_tokrow *row = &ta->rows[q];
   if (x->count[k] != 1) return -1;
-  if (x->nodes_off[k] == x->nodes_off[k + 1]) return ta->eos; /* the EOS edge */
-  return ta->trie[x->nodes[x->nodes_off[k]]].first_token;
+  if (is_eos_edge(ta, x, row, k)) return ta->eos;
+  if (x->tj[k] >= 0 && x->tm->g_count[x->tj[k]] == 1)
+    return x->tm->ct->nodes[x->tm->g_nodes[x->tm->g_off[x->tj[k]]]].first_token;
+  return ta->vocab->trie[x->nodes[x->nodes_off[k]]].first_token;
 }
 
 int32_t dm_tokauto_row_count(const dm_tokauto *ta, int32_t q, int32_t k) { return ta->rx[q].count[k]; }

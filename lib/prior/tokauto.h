@@ -2,10 +2,21 @@
  * DFA, δT(q, t) = δD*(q, bytes(t)), optionally with an EOS filler state (from any
  * accepting state, EOS leads to a state that only EOS leaves, itself accepting).
  *
- * Rows are built lazily per state by walking a trie of the tokens' byte-class
- * strings and pruning where the DFA dies. A row groups the allowed tokens by their
- * next state; a group's token set is a bitset over the vocabulary built on first
- * use and interned, so that states with the same set share it.
+ * Rows are built lazily per state. A row groups the tokens allowed from q by their
+ * next state. Two ways to build one:
+ *  - most states: walk the vocabulary's byte trie from q, pruning where the DFA dies;
+ *  - "free text" states (many bytes loop back to q, e.g. inside a JSON string):
+ *    a *template*. The partition P = (q's own byte partition) ⊔ (UTF-8 byte kinds)
+ *    is coarse; the region of q is the set of states reached from q whose
+ *    transitions are constant on every P class. Inside the region, a walk over the
+ *    class trie of P (a few thousand nodes instead of a few hundred thousand) is
+ *    exact and depends only on the region's shape, so it is computed once per shape
+ *    and shared by every state with that shape (every JSON string context, every
+ *    spec compiled with the same cache). Where the walk leaves the region (an exit:
+ *    a `"` or `\` inside a string), it continues on the byte trie from the actual
+ *    state, over the exit node's preimage.
+ * A group's token set is a bitset over the vocabulary built on first use and
+ * interned, so that states with the same set share it.
  */
 #ifndef DM_PRIOR_TOKAUTO_H
 #define DM_PRIOR_TOKAUTO_H
@@ -13,47 +24,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "classtrie.h"
 #include "dfa.h"
 #include "vocab.h"
 
 typedef struct dm_tokrow {
   int32_t n;        /* distinct next states */
   int32_t *next;    /* next states */
-  int32_t *set;     /* interned token-set id per next state, -1 until built */
   uint64_t *succ;   /* bitset over states: the next states */
 } dm_tokrow;
 
-/* The vocabulary grouped by byte-class strings for one class partition (the
- * class_of of a DFA): a trie whose node holds the tokens whose bytes map to the
- * node's class string. Shared between automata with the same partition
- * (reference counted). */
-typedef struct dm_cnode {
-  int32_t first_child, next_sibling;
-  int32_t first_token;  /* first token ending here, -1 when none */
-  int32_t ntokens;
-  uint8_t cls;
-} dm_cnode;
+/* Class tries and templates shared between automata over one vocabulary. */
+typedef struct dm_tokcache dm_tokcache;
 
-typedef struct dm_classtrie {
-  int refs;
-  uint8_t class_of[256];
-  dm_cnode *nodes;
-  int32_t n, cap;
-  int32_t *tok_next;    /* next token of the same node, -1 at the end */
-} dm_classtrie;
-
-/* Build for vocab under class_of (one reference, release with dm_classtrie_unref). */
-int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_classtrie **out);
-dm_classtrie *dm_classtrie_ref(dm_classtrie *ct);
-void dm_classtrie_unref(dm_classtrie *ct);
+/* *out is caller-owned (dm_tokcache_free); vocab is borrowed and must outlive it. */
+int dm_tokcache_new(const dm_vocab *vocab, dm_tokcache **out);
+/* Automata keep what they use alive; the cache may be freed before them. */
+void dm_tokcache_free(dm_tokcache *c);
+/* Bytes held by the cache (class tries and templates). */
+size_t dm_tokcache_memory(const dm_tokcache *c);
 
 typedef struct dm_tokauto dm_tokauto;
 
 /* New automaton over dfa (not copied: it must outlive the automaton) and vocab (not
- * copied). eos: the filler token id, or -1 for none. shared: a class trie built for
- * dfa->class_of (a reference is taken), or NULL to build one. *out is
- * caller-owned. */
-int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_classtrie *shared,
+ * copied). eos: the filler token id, or -1 for none. cache: shared class tries and
+ * templates (borrowed), or NULL for a private one. *out is caller-owned. */
+int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_tokcache *cache,
                    dm_tokauto **out);
 void dm_tokauto_free(dm_tokauto *ta);
 
@@ -68,12 +64,20 @@ const dm_tokrow *dm_tokauto_row(dm_tokauto *ta, int32_t q);
  * the vocabulary (owned by ta; built and interned on first use; NULL when out of
  * memory); *count (may be NULL) receives how many. */
 const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t *count);
+/* OR the tokens of group k of row q into out (vwords words). Sets already OR'd in
+ * the same round (see dm_tokauto_round) are skipped. DM_OK / DM_ENOMEM. */
+int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round);
+/* A fresh round number for dm_tokauto_row_or. */
+uint32_t dm_tokauto_round(dm_tokauto *ta);
 /* Number of tokens of group k of row q, and the token when it is exactly one (else -1). */
 int32_t dm_tokauto_row_count(const dm_tokauto *ta, int32_t q, int32_t k);
 int32_t dm_tokauto_row_single(const dm_tokauto *ta, int32_t q, int32_t k);
 /* δT(q, tok), or -1. */
 int32_t dm_tokauto_step(const dm_tokauto *ta, int32_t q, int32_t tok);
-/* Bytes held by rows and token sets (for the memory report). */
+/* Bytes held by rows, token sets and the templates this automaton uses. */
 size_t dm_tokauto_memory(const dm_tokauto *ta);
+/* How rows were built (for tests and benchmarks): rows from byte-trie walks, rows
+ * from templates, distinct templates used. */
+void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates);
 
 #endif

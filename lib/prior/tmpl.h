@@ -1,0 +1,59 @@
+/* Row templates (internal to the token automata; see tokauto.h): the walk of a
+ * "free text" state's region over a class trie, in relative state numbers, shared
+ * by every state whose region has the same shape. */
+#ifndef DM_PRIOR_TMPL_H
+#define DM_PRIOR_TMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classtrie.h"
+#include "dfa.h"
+#include "tokauto.h"
+
+#define DM_TMPL_DEAD (-1)
+#define DM_TMPL_EXIT (-2)
+#define DM_TMPL_MAX_REGION 256
+
+/* A token set shared by content (see tokcache.c). */
+typedef struct dm_cset {
+  struct dm_cset *chain;
+  uint64_t hash;
+  int refs;
+  uint64_t bits[];
+} dm_cset;
+
+struct dm_setpool;
+
+typedef struct dm_tmpl {
+  int refs;
+  uint64_t hash;
+  dm_classtrie *ct;     /* one reference held */
+  int np, nrel;         /* P classes, region states */
+  int32_t *codes;       /* nrel * np: relative next state, DM_TMPL_DEAD or DM_TMPL_EXIT */
+  int32_t *g_off;       /* nrel + 1 offsets into g_nodes */
+  int32_t *g_nodes;     /* class-trie nodes whose tokens end in each relative state */
+  int32_t *g_count;     /* tokens per relative state */
+  int32_t nexit;
+  int32_t *ex_node;     /* class-trie node entered through an exit */
+  int32_t *ex_rel;      /* relative state before the exit */
+  uint8_t *ex_cls;      /* P class of the exit */
+  dm_cset **bits;       /* per relative state: pooled token bitset, built on first use */
+  struct dm_setpool *pool; /* one reference */
+  size_t vwords;
+  size_t memory;        /* bytes held, token sets not included (they are shared) */
+  struct dm_tmpl *chain;
+} dm_tmpl;
+
+/* Is q a "free text" state (at least 64 bytes lead somewhere)? */
+int dm_tmpl_heavy(const dm_dfa *dfa, int32_t q);
+
+/* The template of root state q (one reference for the caller: dm_tmpl_unref);
+ * map (DM_TMPL_MAX_REGION entries) receives the actual state of each relative
+ * state. scratch: dfa->nstates int32 entries, all -1 (left all -1). NULL on OOM. */
+dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *dfa, int32_t q, int32_t *map, int32_t *scratch);
+void dm_tmpl_unref(dm_tmpl *t);
+/* Tokens of relative state j as a bitset (owned by t; NULL on OOM). */
+const uint64_t *dm_tmpl_bits(dm_tmpl *t, int32_t j);
+
+#endif

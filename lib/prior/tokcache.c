@@ -1,0 +1,378 @@
+/* The token-automaton cache: class tries per byte partition and row templates per
+ * region shape, shared by every automaton over one vocabulary. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl.h"
+
+#define CACHE_TRIES 32
+#define CACHE_BUCKETS 1024
+#define CACHE_MAX_TEMPLATES 2048
+
+/* Token sets shared by content between templates (reference counted; the pool
+ * lives while the cache or any template needs it). */
+typedef struct dm_setpool {
+  int refs;
+  size_t vwords;
+  dm_cset *bucket[CACHE_BUCKETS];
+} dm_setpool;
+
+static dm_setpool *pool_ref(dm_setpool *p) {
+  p->refs++;
+  return p;
+}
+
+static void pool_unref(dm_setpool *p) {
+  if (p && --p->refs == 0) free(p);
+}
+
+static uint64_t hash_words(const uint64_t *b, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001B3ULL + (h >> 31);
+  return h;
+}
+
+/* The pooled copy of bits (one reference for the caller), NULL on OOM. */
+static dm_cset *pool_intern(dm_setpool *p, const uint64_t *bits) {
+  uint64_t h = hash_words(bits, p->vwords);
+  dm_cset **slot = &p->bucket[h % CACHE_BUCKETS];
+  for (dm_cset *s = *slot; s; s = s->chain)
+    if (s->hash == h && memcmp(s->bits, bits, p->vwords * 8) == 0) {
+      s->refs++;
+      return s;
+    }
+  dm_cset *s = malloc(sizeof *s + p->vwords * 8);
+  if (!s) return NULL;
+  s->hash = h;
+  s->refs = 1;
+  memcpy(s->bits, bits, p->vwords * 8);
+  s->chain = *slot;
+  *slot = s;
+  return s;
+}
+
+static void pool_release(dm_setpool *p, dm_cset *s) {
+  if (!s || --s->refs > 0) return;
+  dm_cset **slot = &p->bucket[s->hash % CACHE_BUCKETS];
+  while (*slot != s) slot = &(*slot)->chain;
+  *slot = s->chain;
+  free(s);
+}
+
+struct dm_tokcache {
+  const dm_vocab *vocab;
+  dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
+  int ntries, next_evict;
+  dm_tmpl *bucket[CACHE_BUCKETS];   /* one reference each */
+  int ntemplates;
+  int32_t *codes;                   /* scratch: DM_TMPL_MAX_REGION * 256 codes */
+  dm_setpool *pool;                 /* one reference */
+};
+
+int dm_tokcache_new(const dm_vocab *vocab, dm_tokcache **out) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return DM_ENOMEM;
+  (*out)->vocab = vocab;
+  (*out)->pool = calloc(1, sizeof *(*out)->pool);
+  if (!(*out)->pool) {
+    free(*out);
+    *out = NULL;
+    return DM_ENOMEM;
+  }
+  (*out)->pool->refs = 1;
+  (*out)->pool->vwords = ((size_t)vocab->n + 63) / 64;
+  return DM_OK;
+}
+
+static void drop_templates(dm_tokcache *c) {
+  for (int i = 0; i < CACHE_BUCKETS; i++) {
+    dm_tmpl *t = c->bucket[i];
+    while (t) {
+      dm_tmpl *n = t->chain;
+      t->chain = NULL;
+      dm_tmpl_unref(t);
+      t = n;
+    }
+    c->bucket[i] = NULL;
+  }
+  c->ntemplates = 0;
+}
+
+void dm_tokcache_free(dm_tokcache *c) {
+  if (!c) return;
+  drop_templates(c);
+  for (int i = 0; i < c->ntries; i++) dm_classtrie_unref(c->tries[i]);
+  free(c->codes);
+  pool_unref(c->pool);
+  free(c);
+}
+
+size_t dm_tokcache_memory(const dm_tokcache *c) {
+  size_t m = 0;
+  for (int i = 0; i < c->ntries; i++) m += c->tries[i]->memory;
+  for (int i = 0; i < CACHE_BUCKETS; i++)
+    for (const dm_tmpl *t = c->bucket[i]; t; t = t->chain) m += t->memory;
+  return m;
+}
+
+/* The class trie of a partition (borrowed from the cache; NULL on OOM). */
+static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256]) {
+  for (int i = 0; i < c->ntries; i++)
+    if (memcmp(c->tries[i]->class_of, class_of, 256) == 0) return c->tries[i];
+  dm_classtrie *ct = NULL;
+  if (dm_classtrie_new(c->vocab, class_of, &ct)) return NULL;
+  if (c->ntries < CACHE_TRIES) {
+    c->tries[c->ntries++] = ct;
+  } else { /* round robin; templates keep their own references */
+    dm_classtrie_unref(c->tries[c->next_evict]);
+    c->tries[c->next_evict] = ct;
+    c->next_evict = (c->next_evict + 1) % CACHE_TRIES;
+  }
+  return ct;
+}
+
+void dm_tmpl_unref(dm_tmpl *t) {
+  if (!t || --t->refs > 0) return;
+  dm_classtrie_unref(t->ct);
+  free(t->codes);
+  free(t->g_off);
+  free(t->g_nodes);
+  free(t->g_count);
+  free(t->ex_node);
+  free(t->ex_rel);
+  free(t->ex_cls);
+  if (t->bits)
+    for (int j = 0; j < t->nrel; j++) pool_release(t->pool, t->bits[j]);
+  free(t->bits);
+  pool_unref(t->pool);
+  free(t);
+}
+
+int dm_tmpl_heavy(const dm_dfa *d, int32_t q) {
+  const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
+  int alive = 0;
+  for (int b = 0; b < 256; b++) alive += row[d->class_of[b]] >= 0;
+  return alive >= 64;
+}
+
+/* UTF-8 byte kinds: the distinctions a UTF-8 validator makes above 0x7F. */
+static int utf8_kind(int b) {
+  if (b < 0x80) return 0;
+  if (b < 0x90) return 1;
+  if (b < 0xA0) return 2;
+  if (b < 0xC0) return 3;
+  if (b < 0xC2) return 4;
+  if (b < 0xE0) return 5;
+  if (b == 0xE0) return 6;
+  if (b < 0xED) return 7;
+  if (b == 0xED) return 8;
+  if (b < 0xF0) return 9;
+  if (b == 0xF0) return 10;
+  if (b < 0xF4) return 11;
+  if (b == 0xF4) return 12;
+  return 13;
+}
+
+/* Refine a byte partition by a key per byte (with_old: the pair (old class, key);
+ * else the key alone), classes renumbered by first byte. Returns the class count. */
+static int refine(uint8_t class_of[256], const int32_t key[256], int with_old) {
+  int64_t seen[256];
+  int n = 0;
+  uint8_t out[256];
+  for (int b = 0; b < 256; b++) {
+    int64_t k = with_old ? (int64_t)key[b] * 256 + class_of[b] : key[b];
+    int i = 0;
+    while (i < n && seen[i] != k) i++;
+    if (i == n) seen[n++] = k;
+    out[b] = (uint8_t)i;
+  }
+  memcpy(class_of, out, 256);
+  return n;
+}
+
+static uint64_t mix(uint64_t h, uint64_t x) { return (h ^ x) * 0x100000001B3ULL + (h >> 29); }
+
+/* Build the walk of a template whose codes are set. DM_OK / DM_ENOMEM. */
+static int tmpl_walk(dm_tmpl *t) {
+  const dm_classtrie *ct = t->ct;
+  int32_t *cnt = calloc((size_t)t->nrel + 1, sizeof *cnt);
+  int32_t *lists = malloc((size_t)ct->n * sizeof *lists), *lrel = malloc((size_t)ct->n * sizeof *lrel);
+  int32_t *stack = malloc((size_t)ct->n * 2 * sizeof *stack);
+  int32_t nl = 0, cap_ex = 64;
+  t->ex_node = malloc((size_t)cap_ex * sizeof *t->ex_node);
+  t->ex_rel = malloc((size_t)cap_ex * sizeof *t->ex_rel);
+  t->ex_cls = malloc((size_t)cap_ex);
+  int rc = DM_ENOMEM;
+  if (!cnt || !lists || !lrel || !stack || !t->ex_node || !t->ex_rel || !t->ex_cls) goto out;
+  t->g_count = calloc((size_t)t->nrel, sizeof *t->g_count);
+  if (!t->g_count) goto out;
+  size_t sp = 0;
+  stack[sp++] = 0;
+  stack[sp++] = 0;
+  while (sp) {
+    int32_t rel = stack[--sp], node = stack[--sp];
+    for (int32_t ch = ct->nodes[node].first_child; ch >= 0; ch = ct->nodes[ch].next_sibling) {
+      uint8_t k = ct->nodes[ch].cls;
+      int32_t j = t->codes[(size_t)rel * (size_t)t->np + k];
+      if (j == DM_TMPL_DEAD) continue;
+      if (j == DM_TMPL_EXIT) {
+        if (t->nexit == cap_ex) {
+          cap_ex *= 2;
+          int32_t *a = realloc(t->ex_node, (size_t)cap_ex * sizeof *a);
+          if (a) t->ex_node = a;
+          int32_t *b = a ? realloc(t->ex_rel, (size_t)cap_ex * sizeof *b) : NULL;
+          if (b) t->ex_rel = b;
+          uint8_t *c = b ? realloc(t->ex_cls, (size_t)cap_ex) : NULL;
+          if (!c) goto out;
+          t->ex_cls = c;
+        }
+        t->ex_node[t->nexit] = ch;
+        t->ex_rel[t->nexit] = rel;
+        t->ex_cls[t->nexit] = k;
+        t->nexit++;
+        continue;
+      }
+      if (ct->nodes[ch].ntokens) {
+        lists[nl] = ch;
+        lrel[nl++] = j;
+        cnt[j + 1]++;
+        t->g_count[j] += ct->nodes[ch].ntokens;
+      }
+      if (ct->nodes[ch].first_child >= 0) {
+        stack[sp++] = ch;
+        stack[sp++] = j;
+      }
+    }
+  }
+  t->g_off = malloc(((size_t)t->nrel + 1) * sizeof *t->g_off);
+  t->g_nodes = malloc(((size_t)nl + 1) * sizeof *t->g_nodes);
+  t->bits = calloc((size_t)t->nrel, sizeof *t->bits);
+  if (!t->g_off || !t->g_nodes || !t->bits) goto out;
+  for (int j = 0; j < t->nrel; j++) cnt[j + 1] += cnt[j];
+  memcpy(t->g_off, cnt, ((size_t)t->nrel + 1) * sizeof *cnt);
+  for (int32_t i = 0; i < nl; i++) t->g_nodes[cnt[lrel[i]]++] = lists[i];
+  t->memory = sizeof *t + (size_t)t->nrel * (size_t)t->np * 4 + (size_t)t->nrel * 16 + (size_t)nl * 4 +
+              (size_t)t->nexit * 9;
+  rc = DM_OK;
+out:
+  free(cnt);
+  free(lists);
+  free(lrel);
+  free(stack);
+  return rc;
+}
+
+/* The region of q under partition class_of (np classes, rep: a byte per class):
+ * codes and map filled, *nrel set; heavy states met outside the region are listed
+ * in cand (up to 8, *ncand). scratch entries are left -1. */
+static void region(const dm_dfa *d, int32_t q, const uint8_t class_of[256], int np, const uint8_t rep[256],
+                   int32_t *codes, int32_t *map, int *nrel_out, int32_t *scratch, int32_t cand[8], int *ncand) {
+  int nrel = 1;
+  map[0] = q;
+  scratch[q] = 0;
+  *ncand = 0;
+  for (int i = 0; i < nrel; i++) {
+    const int32_t *rx = d->next + (size_t)map[i] * (size_t)d->nclasses;
+    for (int k = 0; k < np; k++) {
+      int32_t tgt = rx[d->class_of[rep[k]]], code;
+      if (tgt < 0) code = DM_TMPL_DEAD;
+      else if (scratch[tgt] >= 0) code = scratch[tgt];
+      else {
+        code = DM_TMPL_EXIT;
+        /* constant on every P class? */
+        const int32_t *rt = d->next + (size_t)tgt * (size_t)d->nclasses;
+        int ok = nrel < DM_TMPL_MAX_REGION;
+        for (int b = 0; b < 256 && ok; b++) ok = rt[d->class_of[b]] == rt[d->class_of[rep[class_of[b]]]];
+        if (ok) {
+          scratch[tgt] = nrel;
+          map[nrel] = tgt;
+          code = nrel++;
+        } else if (*ncand < 8 && dm_tmpl_heavy(d, tgt)) {
+          int j = 0;
+          while (j < *ncand && cand[j] != tgt) j++;
+          if (j == *ncand) cand[(*ncand)++] = tgt;
+        }
+      }
+      codes[(size_t)i * (size_t)np + k] = code;
+    }
+  }
+  for (int i = 0; i < nrel; i++) scratch[map[i]] = -1;
+  *nrel_out = nrel;
+}
+
+dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, int32_t q, int32_t *map, int32_t *scratch) {
+  const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
+  /* P starts as q's own partition (bytes grouped by target) joined with the UTF-8
+     kinds; while the region stops at free-text states, P is refined by their
+     partitions (at most 4 times) so that the region takes them in. Classes are
+     numbered in byte order. */
+  uint8_t class_of[256], rep[256];
+  int32_t key[256], cand[8];
+  for (int b = 0; b < 256; b++) key[b] = row[d->class_of[b]] * 16 + utf8_kind(b);
+  int np = refine(class_of, key, 0), nrel = 0, ncand = 0;
+  if (!c->codes && !(c->codes = malloc((size_t)DM_TMPL_MAX_REGION * 256 * sizeof *c->codes))) return NULL;
+  int32_t *codes = c->codes;
+  for (int round = 0;; round++) {
+    for (int b = 255; b >= 0; b--) rep[class_of[b]] = (uint8_t)b;
+    region(d, q, class_of, np, rep, codes, map, &nrel, scratch, cand, &ncand);
+    if (!ncand || round == 4) break;
+    for (int i = 0; i < ncand; i++) {
+      const int32_t *r2 = d->next + (size_t)cand[i] * (size_t)d->nclasses;
+      for (int b = 0; b < 256; b++) key[b] = r2[d->class_of[b]];
+      np = refine(class_of, key, 1);
+    }
+  }
+  dm_classtrie *ct = trie_for(c, class_of);
+  if (!ct) return NULL;
+  uint64_t h = mix(0x9E3779B97F4A7C15ULL, (uint64_t)(uintptr_t)ct);
+  for (size_t i = 0; i < (size_t)nrel * (size_t)np; i++) h = mix(h, (uint64_t)(uint32_t)codes[i]);
+  h = mix(h, (uint64_t)nrel);
+  /* shared? */
+  dm_tmpl **slot = &c->bucket[h % CACHE_BUCKETS];
+  for (dm_tmpl *t = *slot; t; t = t->chain)
+    if (t->hash == h && t->ct == ct && t->np == np && t->nrel == nrel &&
+        memcmp(t->codes, codes, (size_t)nrel * (size_t)np * sizeof *codes) == 0) {
+      t->refs++;
+      return t;
+    }
+  dm_tmpl *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->refs = 1;
+  t->hash = h;
+  t->ct = dm_classtrie_ref(ct);
+  t->np = np;
+  t->nrel = nrel;
+  t->codes = malloc((size_t)nrel * (size_t)np * sizeof *codes);
+  if (!t->codes) {
+    dm_tmpl_unref(t);
+    return NULL;
+  }
+  memcpy(t->codes, codes, (size_t)nrel * (size_t)np * sizeof *codes);
+  t->vwords = ((size_t)c->vocab->n + 63) / 64;
+  t->pool = pool_ref(c->pool);
+  if (tmpl_walk(t)) {
+    dm_tmpl_unref(t);
+    return NULL;
+  }
+  if (c->ntemplates >= CACHE_MAX_TEMPLATES) drop_templates(c);
+  slot = &c->bucket[h % CACHE_BUCKETS];
+  t->chain = *slot;
+  *slot = t;
+  c->ntemplates++;
+  t->refs++; /* the cache's reference */
+  return t;
+}
+
+const uint64_t *dm_tmpl_bits(dm_tmpl *t, int32_t j) {
+  if (!t->bits[j]) {
+    uint64_t *b = calloc(t->vwords, sizeof *b);
+    if (!b) return NULL;
+    for (int32_t i = t->g_off[j]; i < t->g_off[j + 1]; i++)
+      for (int32_t tok = t->ct->nodes[t->g_nodes[i]].first_token; tok >= 0; tok = t->ct->tok_next[tok])
+        b[tok >> 6] |= (uint64_t)1 << (tok & 63);
+    t->bits[j] = pool_intern(t->pool, b);
+    free(b);
+    if (!t->bits[j]) return NULL;
+  }
+  return t->bits[j]->bits;
+}
