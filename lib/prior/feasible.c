@@ -22,7 +22,10 @@ static int step_set(dm_slot *s, int32_t i, const uint64_t *from, uint64_t *out) 
       } else {
         const dm_tokrow *r = dm_tokauto_row(s->ta, q);
         if (!r) return DM_ENOMEM;
-        for (size_t k = 0; k < s->qw; k++) out[k] |= r->succ[k];
+        if ((size_t)r->n < s->qw)
+          for (int32_t k = 0; k < r->n; k++) put(out, r->next[k]);
+        else
+          for (size_t k = 0; k < s->qw; k++) out[k] |= r->succ[k];
       }
     }
   return DM_OK;
@@ -42,7 +45,10 @@ static int live_set(dm_slot *s, int32_t i, uint64_t *out) {
       } else {
         const dm_tokrow *r = dm_tokauto_row(s->ta, q);
         if (!r) return DM_ENOMEM;
-        for (size_t k = 0; k < s->qw && !ok; k++) ok = (r->succ[k] & next[k]) != 0;
+        if ((size_t)r->n < s->qw)
+          for (int32_t k = 0; k < r->n && !ok; k++) ok = has(next, r->next[k]);
+        else
+          for (size_t k = 0; k < s->qw && !ok; k++) ok = (r->succ[k] & next[k]) != 0;
       }
       if (ok) put(out, q);
     }

@@ -20,6 +20,8 @@ typedef struct dm_cset {
   struct dm_cset *chain;
   uint64_t hash;
   int refs;
+  const void *stamp_owner;  /* the last automaton that OR'd it, and in which round */
+  uint32_t stamp_round;
   uint64_t bits[];
 } dm_cset;
 
@@ -45,15 +47,18 @@ typedef struct dm_tmpl {
   struct dm_tmpl *chain;
 } dm_tmpl;
 
-/* Is q a "free text" state (at least 64 bytes lead somewhere)? */
-int dm_tmpl_heavy(const dm_dfa *dfa, int32_t q);
+/* heavy[q] = 1 for the "free text" states of dfa (at least 64 bytes lead
+ * somewhere), else 0 (nstates entries). */
+void dm_tmpl_heavy_states(const dm_dfa *dfa, uint8_t *heavy);
 
-/* The template of root state q (one reference for the caller: dm_tmpl_unref);
+/* The template of root state q (one reference for the caller: dm_tmpl_unref;
+ * heavy: from dm_tmpl_heavy_states);
  * map (DM_TMPL_MAX_REGION entries) receives the actual state of each relative
  * state. scratch: dfa->nstates int32 entries, all -1 (left all -1). NULL on OOM. */
-dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *dfa, int32_t q, int32_t *map, int32_t *scratch);
+dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *dfa, const uint8_t *heavy, int32_t q, int32_t *map,
+                               int32_t *scratch);
 void dm_tmpl_unref(dm_tmpl *t);
-/* Tokens of relative state j as a bitset (owned by t; NULL on OOM). */
-const uint64_t *dm_tmpl_bits(dm_tmpl *t, int32_t j);
+/* Tokens of relative state j as a pooled set (owned by t; NULL on OOM). */
+dm_cset *dm_tmpl_set(dm_tmpl *t, int32_t j);
 
 #endif

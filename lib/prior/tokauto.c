@@ -52,6 +52,8 @@ struct dm_tokauto {
   int32_t *stack;
   size_t capstack;
   int32_t map[DM_TMPL_MAX_REGION];
+  uint8_t *tmode;             /* per state: 1 when its row comes from a template; then
+                                 per state: 1 for free-text states */
   uint64_t *tmpbits;
 };
 
@@ -156,6 +158,7 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->g);
   free(ta->stack);
   free(ta->tmpbits);
+  free(ta->tmode);
   dm_tokcache_free(ta->own_cache);
   free(ta);
 }
@@ -275,7 +278,7 @@ static int use_template(dm_tokauto *ta, dm_tmpl *t) {
  * on the byte trie from the actual states. */
 static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
   const dm_dfa *d = ta->dfa;
-  dm_tmpl *t = dm_tokcache_template(ta->cache, d, q, ta->map, ta->scratch);
+  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch);
   if (!t || use_template(ta, t)) return DM_ENOMEM;
   *tm_out = t;
   for (int32_t j = 0; j < t->nrel; j++) {
@@ -299,6 +302,35 @@ static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
   return DM_OK;
 }
 
+/* Rows from templates: free-text states, and states all of whose moves lead (within
+ * a few bytes) only into free text — the escapes and \uXXXX digits of a JSON string,
+ * whose byte-trie walks would go on through the free text below every prefix. */
+static bool wants_template(dm_tokauto *ta, int32_t q) {
+  const dm_dfa *d = ta->dfa;
+  if (!ta->tmode) {
+    int32_t n = d->nstates;
+    uint8_t *m = malloc((size_t)n * 2);
+    if (!m) return false;
+    uint8_t *heavy = m + n;
+    dm_tmpl_heavy_states(d, heavy);
+    memcpy(m, heavy, (size_t)n);
+    for (int round = 0; round < 4; round++)
+      for (int32_t s = 0; s < n; s++) {
+        if (m[s]) continue;
+        const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+        int alive = 0, good = 1;
+        for (int c = 0; c < d->nclasses && good; c++)
+          if (row[c] >= 0) {
+            alive = 1;
+            good = row[c] != s && m[row[c]];
+          }
+        m[s] = (uint8_t)(alive && good);
+      }
+    ta->tmode = m;
+  }
+  return ta->tmode[q] != 0;
+}
+
 static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
@@ -307,7 +339,7 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   ta->ng = 0;
   int rc = DM_ENOMEM;
   if (q != ta->qe) {
-    if (dm_tmpl_heavy(d, q)) {
+    if (wants_template(ta, q)) {
       if (template_row(ta, q, &tm)) goto out;
       ta->tmpl_rows++;
     } else {
@@ -445,9 +477,9 @@ static int or_tokens(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *b) {
     return DM_OK;
   }
   if (x->tj[k] >= 0) {
-    const uint64_t *tb = dm_tmpl_bits(x->tm, x->tj[k]);
-    if (!tb) return DM_ENOMEM;
-    for (size_t w = 0; w < ta->vwords; w++) b[w] |= tb[w];
+    const dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
+    if (!cs) return DM_ENOMEM;
+    for (size_t w = 0; w < ta->vwords; w++) b[w] |= cs->bits[w];
   }
   const dm_vocab *v = ta->vocab;
   for (int32_t i = x->nodes_off[k]; i < x->nodes_off[k + 1]; i++)
@@ -479,6 +511,16 @@ uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];
+  if (x->tj[k] >= 0 && x->nodes_off[k] == x->nodes_off[k + 1]) {
+    /* exactly a template's set: OR the pooled set, once per round */
+    dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
+    if (!cs) return DM_ENOMEM;
+    if (cs->stamp_owner == ta && cs->stamp_round == round) return DM_OK;
+    cs->stamp_owner = ta;
+    cs->stamp_round = round;
+    for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
+    return DM_OK;
+  }
   if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) return or_tokens(ta, q, k, out);
   int32_t s = set_of(ta, q, k);
   if (s < 0) return DM_ENOMEM;

@@ -45,6 +45,8 @@ static dm_cset *pool_intern(dm_setpool *p, const uint64_t *bits) {
   if (!s) return NULL;
   s->hash = h;
   s->refs = 1;
+  s->stamp_owner = NULL;
+  s->stamp_round = 0;
   memcpy(s->bits, bits, p->vwords * 8);
   s->chain = *slot;
   *slot = s;
@@ -148,11 +150,15 @@ void dm_tmpl_unref(dm_tmpl *t) {
   free(t);
 }
 
-int dm_tmpl_heavy(const dm_dfa *d, int32_t q) {
-  const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
-  int alive = 0;
-  for (int b = 0; b < 256; b++) alive += row[d->class_of[b]] >= 0;
-  return alive >= 64;
+void dm_tmpl_heavy_states(const dm_dfa *d, uint8_t *heavy) {
+  int size[256] = {0};
+  for (int b = 0; b < 256; b++) size[d->class_of[b]]++;
+  for (int32_t q = 0; q < d->nstates; q++) {
+    const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
+    int alive = 0;
+    for (int c = 0; c < d->nclasses; c++) alive += row[c] >= 0 ? size[c] : 0;
+    heavy[q] = alive >= 64;
+  }
 }
 
 /* UTF-8 byte kinds: the distinctions a UTF-8 validator makes above 0x7F. */
@@ -262,11 +268,32 @@ out:
   return rc;
 }
 
-/* The region of q under partition class_of (np classes, rep: a byte per class):
+/* The region of q under partition class_of (np classes):
  * codes and map filled, *nrel set; heavy states met outside the region are listed
  * in cand (up to 8, *ncand). scratch entries are left -1. */
-static void region(const dm_dfa *d, int32_t q, const uint8_t class_of[256], int np, const uint8_t rep[256],
+static void region(const dm_dfa *d, const uint8_t *heavy, int32_t q, const uint8_t class_of[256], int np,
                    int32_t *codes, int32_t *map, int *nrel_out, int32_t *scratch, int32_t cand[8], int *ncand) {
+  /* the DFA classes inside each P class (dl[off[k] .. off[k+1])): a state is
+     compatible with P when it maps all of them to one target */
+  uint8_t dl[512];
+  int off[257], fill[256];
+  uint8_t pair_seen[256][32];
+  memset(off, 0, sizeof off);
+  memset(pair_seen, 0, sizeof pair_seen);
+  for (int pass = 0; pass < 2; pass++) {
+    for (int b = 0; b < 256; b++) {
+      int dc = d->class_of[b], k = class_of[b];
+      uint8_t bit = (uint8_t)(1 << (dc & 7));
+      if ((pair_seen[k][dc >> 3] & bit) == (pass ? 0 : bit)) continue;
+      pair_seen[k][dc >> 3] ^= bit;
+      if (pass == 0) off[k + 1]++;
+      else dl[fill[k]++] = (uint8_t)dc;
+    }
+    if (pass == 0) {
+      for (int k = 0; k < np; k++) off[k + 1] += off[k];
+      memcpy(fill, off, sizeof fill);
+    }
+  }
   int nrel = 1;
   map[0] = q;
   scratch[q] = 0;
@@ -274,20 +301,20 @@ static void region(const dm_dfa *d, int32_t q, const uint8_t class_of[256], int 
   for (int i = 0; i < nrel; i++) {
     const int32_t *rx = d->next + (size_t)map[i] * (size_t)d->nclasses;
     for (int k = 0; k < np; k++) {
-      int32_t tgt = rx[d->class_of[rep[k]]], code;
+      int32_t tgt = rx[dl[off[k]]], code;
       if (tgt < 0) code = DM_TMPL_DEAD;
       else if (scratch[tgt] >= 0) code = scratch[tgt];
       else {
         code = DM_TMPL_EXIT;
-        /* constant on every P class? */
         const int32_t *rt = d->next + (size_t)tgt * (size_t)d->nclasses;
         int ok = nrel < DM_TMPL_MAX_REGION;
-        for (int b = 0; b < 256 && ok; b++) ok = rt[d->class_of[b]] == rt[d->class_of[rep[class_of[b]]]];
+        for (int k2 = 0; k2 < np && ok; k2++)
+          for (int j = off[k2] + 1; j < off[k2 + 1] && ok; j++) ok = rt[dl[j]] == rt[dl[off[k2]]];
         if (ok) {
           scratch[tgt] = nrel;
           map[nrel] = tgt;
           code = nrel++;
-        } else if (*ncand < 8 && dm_tmpl_heavy(d, tgt)) {
+        } else if (*ncand < 8 && heavy[tgt]) {
           int j = 0;
           while (j < *ncand && cand[j] != tgt) j++;
           if (j == *ncand) cand[(*ncand)++] = tgt;
@@ -300,21 +327,21 @@ static void region(const dm_dfa *d, int32_t q, const uint8_t class_of[256], int 
   *nrel_out = nrel;
 }
 
-dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, int32_t q, int32_t *map, int32_t *scratch) {
+dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *heavy, int32_t q, int32_t *map,
+                               int32_t *scratch) {
   const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
   /* P starts as q's own partition (bytes grouped by target) joined with the UTF-8
      kinds; while the region stops at free-text states, P is refined by their
      partitions (at most 4 times) so that the region takes them in. Classes are
      numbered in byte order. */
-  uint8_t class_of[256], rep[256];
+  uint8_t class_of[256];
   int32_t key[256], cand[8];
   for (int b = 0; b < 256; b++) key[b] = row[d->class_of[b]] * 16 + utf8_kind(b);
   int np = refine(class_of, key, 0), nrel = 0, ncand = 0;
   if (!c->codes && !(c->codes = malloc((size_t)DM_TMPL_MAX_REGION * 256 * sizeof *c->codes))) return NULL;
   int32_t *codes = c->codes;
   for (int round = 0;; round++) {
-    for (int b = 255; b >= 0; b--) rep[class_of[b]] = (uint8_t)b;
-    region(d, q, class_of, np, rep, codes, map, &nrel, scratch, cand, &ncand);
+    region(d, heavy, q, class_of, np, codes, map, &nrel, scratch, cand, &ncand);
     if (!ncand || round == 4) break;
     for (int i = 0; i < ncand; i++) {
       const int32_t *r2 = d->next + (size_t)cand[i] * (size_t)d->nclasses;
@@ -363,7 +390,7 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, int32_t q, int32_
   return t;
 }
 
-const uint64_t *dm_tmpl_bits(dm_tmpl *t, int32_t j) {
+dm_cset *dm_tmpl_set(dm_tmpl *t, int32_t j) {
   if (!t->bits[j]) {
     uint64_t *b = calloc(t->vwords, sizeof *b);
     if (!b) return NULL;
@@ -372,7 +399,6 @@ const uint64_t *dm_tmpl_bits(dm_tmpl *t, int32_t j) {
         b[tok >> 6] |= (uint64_t)1 << (tok & 63);
     t->bits[j] = pool_intern(t->pool, b);
     free(b);
-    if (!t->bits[j]) return NULL;
   }
-  return t->bits[j]->bits;
+  return t->bits[j];
 }
