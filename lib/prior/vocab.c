@@ -13,6 +13,7 @@ void dm_vocab_free(dm_vocab *v) {
   free(v->flags);
   free(v->next_same);
   free(v->trie);
+  free(v->parent);
   free(v);
 }
 
@@ -45,11 +46,13 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
   v->next_same = malloc((size_t)n * sizeof *v->next_same);
   int32_t cap = 1024;
   v->trie = malloc((size_t)cap * sizeof *v->trie);
-  if (!v->off || !v->blob || !v->flags || !v->next_same || !v->trie || total > UINT32_MAX) {
+  v->parent = malloc((size_t)cap * sizeof *v->parent);
+  if (!v->parent || !v->off || !v->blob || !v->flags || !v->next_same || !v->trie || total > UINT32_MAX) {
     dm_vocab_free(v);
     return DM_ENOMEM;
   }
   v->trie[0] = (dm_trie_node){-1, -1, -1, 0};
+  v->parent[0] = -1;
   v->ntrie = 1;
   size_t at = 0;
   for (int32_t i = 0; i < n; i++) {
@@ -92,13 +95,16 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
         int32_t ncap = cap * 2;
         dm_trie_node *nt = realloc(v->trie, (size_t)ncap * sizeof *nt);
         int32_t *nl = realloc(last, (size_t)ncap * sizeof *nl);
+        int32_t *np = realloc(v->parent, (size_t)ncap * sizeof *np);
         if (nt) v->trie = nt;
         if (nl) last = nl;
-        if (!nt || !nl) goto oom;
+        if (np) v->parent = np;
+        if (!nt || !nl || !np) goto oom;
         cap = ncap;
       }
       int32_t parent = path[j], id = v->ntrie++;
       v->trie[id] = (dm_trie_node){-1, -1, -1, b[j]};
+      v->parent[id] = parent;
       last[id] = -1;
       if (last[parent] < 0) v->trie[parent].first_child = id;
       else v->trie[last[parent]].next_sibling = id;

@@ -26,7 +26,9 @@ typedef struct dm_vocab {
   uint8_t *blob;          /* token bytes */
   uint8_t *flags;         /* DM_VOCAB_* per token */
   int32_t *next_same;     /* next token with the same bytes, -1 at the end */
-  dm_trie_node *trie;     /* node 0 is the root (empty string) */
+  dm_trie_node *trie;     /* node 0 is the root (empty string); a parent's id is
+                             below its children's (nodes in depth-first preorder) */
+  int32_t *parent;        /* parent node per node (-1 for the root) */
   int32_t ntrie;
 } dm_vocab;
 
