@@ -314,7 +314,7 @@ static bool wants_template(dm_tokauto *ta, int32_t q) {
     uint8_t *heavy = m + n;
     dm_tmpl_heavy_states(d, heavy);
     memcpy(m, heavy, (size_t)n);
-    for (int round = 0; round < 4; round++)
+    for (int round = 0; round < 8; round++)
       for (int32_t s = 0; s < n; s++) {
         if (m[s]) continue;
         const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
