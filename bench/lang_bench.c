@@ -10,7 +10,11 @@
  * Minimal DFAs are numbered canonically (breadth-first), so equal digests before
  * and after a change to the automaton code mean the same languages.
  *
- * Usage: lang_bench [--digest] [--rounds N] SUITE_DIR PRIORS_DIR */
+ * With --list it prints every spec's time and DFA size, slowest first.
+ *
+ * --only NAME keeps the specs whose name starts with NAME (for profiling).
+ *
+ * Usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] SUITE_DIR PRIORS_DIR */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +40,11 @@ typedef struct spec {
   char *text;   /* schema JSON (owned), or NULL for a form */
   dm_form *form;
   double best;
+  int states;
 } spec;
 
 static spec *specs;
+static const char *only; /* name prefix filter, or NULL */
 static int nspecs, capspecs;
 
 static spec *spec_add(void) {
@@ -81,12 +87,15 @@ static void load_suite(const char *dir) {
         free(buf);
         int g_i = 0;
         for (cJSON *g = groups ? groups->child : NULL; g; g = g->next, g_i++) {
+          char name[160];
+          snprintf(name, sizeof name, "%.*s#%d", (int)(l - 5), nm, g_i);
+          if (only && strncmp(name, only, strlen(only)) != 0) continue;
           char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
           dm_lang *lang = NULL;
           dm_error e;
           if (st && dm_lang_from_schema(st, strlen(st), NULL, &lang, &e) == DM_OK) {
             spec *s = spec_add();
-            snprintf(s->name, sizeof s->name, "%.*s#%d", (int)(l - 5), nm, g_i);
+            memcpy(s->name, name, sizeof s->name);
             s->text = strdup(st);
           }
           dm_lang_free(lang);
@@ -106,7 +115,9 @@ static void load_priors(const char *dir) {
   for (int i = 0; i < n; i++) {
     const char *nm = ents[i]->d_name;
     size_t l = strlen(nm);
-    if (l > 5 && strcmp(nm + l - 5, ".yaml") == 0) {
+    char name[160];
+    snprintf(name, sizeof name, "priors/%s", nm);
+    if (l > 5 && strcmp(nm + l - 5, ".yaml") == 0 && (!only || strncmp(name, only, strlen(only)) == 0)) {
       char path[8192];
       snprintf(path, sizeof path, "%s/%s", dir, nm);
       dm_form *form = NULL;
@@ -114,7 +125,7 @@ static void load_priors(const char *dir) {
       dm_lang *lang = NULL;
       if (dm_form_load(path, NULL, &form, &e) == DM_OK && dm_lang_from_form(form, NULL, NULL, &lang, &e) == DM_OK) {
         spec *s = spec_add();
-        snprintf(s->name, sizeof s->name, "priors/%s", nm);
+        memcpy(s->name, name, sizeof s->name);
         s->form = form;
         form = NULL;
       }
@@ -161,15 +172,17 @@ static int cmpd(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  int digest = 0, rounds = 3;
+  int digest = 0, list = 0, rounds = 3;
   int ai = 1;
   for (; ai < argc && argv[ai][0] == '-'; ai++) {
     if (strcmp(argv[ai], "--digest") == 0) digest = 1;
+    else if (strcmp(argv[ai], "--list") == 0) list = 1;
+    else if (strcmp(argv[ai], "--only") == 0 && ai + 1 < argc) only = argv[++ai];
     else if (strcmp(argv[ai], "--rounds") == 0 && ai + 1 < argc) rounds = atoi(argv[++ai]);
     else break;
   }
   if (argc - ai != 2 || rounds < 1) {
-    fprintf(stderr, "usage: lang_bench [--digest] [--rounds N] SUITE_DIR PRIORS_DIR\n");
+    fprintf(stderr, "usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] SUITE_DIR PRIORS_DIR\n");
     return 2;
   }
   dm_log_set_level(DM_LOG_ERROR);
@@ -199,6 +212,7 @@ int main(int argc, char **argv) {
       double a = now_ms();
       int rc = compile(&specs[i], &lang, &e);
       double t = now_ms() - a;
+      if (!rc) specs[i].states = dm_lang_states(lang);
       dm_lang_free(lang);
       if (rc) { fprintf(stderr, "%s: %s\n", specs[i].name, e.message); return 1; }
       if (t < specs[i].best) specs[i].best = t;
@@ -214,7 +228,8 @@ int main(int argc, char **argv) {
          total / rounds / nspecs);
   qsort(specs, (size_t)nspecs, sizeof *specs, cmp_best_desc);
   printf("  slowest:\n");
-  for (int i = 0; i < nspecs && i < 10; i++) printf("    %8.3f ms  %s\n", specs[i].best, specs[i].name);
+  for (int i = 0; i < nspecs && (list || i < 10); i++)
+    printf("    %8.3f ms  %-32s %6d states\n", specs[i].best, specs[i].name, specs[i].states);
   for (int i = 0; i < nspecs; i++) {
     free(specs[i].text);
     dm_form_free(specs[i].form);
