@@ -88,7 +88,7 @@ static void load_suite(const char *dir) {
         int g_i = 0;
         for (cJSON *g = groups ? groups->child : NULL; g; g = g->next, g_i++) {
           char name[160];
-          snprintf(name, sizeof name, "%.*s#%d", (int)(l - 5), nm, g_i);
+          snprintf(name, sizeof name, "%.*s#%d", (int)(l - 5 > 140 ? 140 : l - 5), nm, g_i);
           if (only && strncmp(name, only, strlen(only)) != 0) continue;
           char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
           dm_lang *lang = NULL;
@@ -116,7 +116,7 @@ static void load_priors(const char *dir) {
     const char *nm = ents[i]->d_name;
     size_t l = strlen(nm);
     char name[160];
-    snprintf(name, sizeof name, "priors/%s", nm);
+    snprintf(name, sizeof name, "priors/%.140s", nm);
     if (l > 5 && strcmp(nm + l - 5, ".yaml") == 0 && (!only || strncmp(name, only, strlen(only)) == 0)) {
       char path[8192];
       snprintf(path, sizeof path, "%s/%s", dir, nm);
