@@ -16,3 +16,16 @@ bench-prior: bench/prior_bench$(EXEEXT)
 	    $(abs_top_srcdir)/../shared/data/json-schema-test-suite/tests/draft2020-12 \
 	    $(abs_top_srcdir)/priors || exit 1; \
 	done
+
+# Language compiler benchmark: spec -> minimal DFA (dm_lang_from_schema,
+# dm_lang_from_form) over the same specs, no tokenizer; p50/p99/max and the ten
+# slowest specs. `bench/lang_bench --digest` prints a hash of each spec's DFA.
+noinst_PROGRAMS += bench/lang_bench
+bench_lang_bench_SOURCES = bench/lang_bench.c
+bench_lang_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_lang_bench_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+BENCH_TARGETS += bench-lang
+bench-lang: bench/lang_bench$(EXEEXT)
+	@echo "bench-lang:"; \
+	./bench/lang_bench$(EXEEXT) $(abs_top_srcdir)/../shared/data/json-schema-test-suite/tests/draft2020-12 \
+	  $(abs_top_srcdir)/priors

@@ -24,9 +24,9 @@ DM_TEST_CFLAGS = $(CHECK_CFLAGS)
 DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
+check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
-TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
+TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 endif
 
@@ -37,6 +37,10 @@ tests_runtime_test_status_LDADD = lib/runtime/libdimple-runtime.la $(DM_TEST_LIB
 tests_prior_test_bitset_SOURCES = tests/prior/test_bitset.c
 tests_prior_test_bitset_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_bitset_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_dfa_min_SOURCES = tests/prior/test_dfa_min.c
+tests_prior_test_dfa_min_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_dfa_min_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
 tests_prior_test_regex_SOURCES = tests/prior/test_regex.c
 tests_prior_test_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)

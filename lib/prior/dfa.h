@@ -41,6 +41,9 @@ void dm_dfa_free(dm_dfa *d);
 /* Minimise in place: remove states that cannot reach acceptance, merge equivalent
  * states, merge equivalent byte classes, renumber breadth-first. DM_OK/DM_ENOMEM. */
 int dm_dfa_minimize(dm_dfa *d);
+/* The plain reference twin of dm_dfa_minimize (Moore's rounds instead of Hopcroft's
+ * refinement; same result, table for table), for tests. */
+int dm_dfa_minimize_reference(dm_dfa *d);
 
 /* Language operations; results are minimal and owned by the caller. */
 int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);

@@ -77,13 +77,24 @@ static void embed_dfa(nfa *m, const dm_dfa *d, int json_escape, int32_t s, int32
   for (int i = 0; i < d->nstates; i++) nfa_state(m);
   if (m->rc) return;
   nfa_edge_add(m, s, base, -1, -1);
+  /* the byte runs of equal class; a state's runs of equal target join runs of these */
+  int nruns = 0;
+  int16_t run_lo[256];
+  uint8_t run_cls[256];
+  for (int b = 0; b < 256; b++)
+    if (b == 0 || d->class_of[b] != d->class_of[b - 1]) {
+      run_lo[nruns] = (int16_t)b;
+      run_cls[nruns++] = d->class_of[b];
+    }
   for (int q = 0; q < d->nstates && !m->rc; q++) {
     if (d->accept[q]) nfa_edge_add(m, base + q, t, -1, -1);
-    int b = 0;
-    while (b < 256) {
-      int32_t to = d->next[(size_t)q * d->nclasses + d->class_of[b]];
-      int e = b;
-      while (e + 1 < 256 && d->next[(size_t)q * d->nclasses + d->class_of[e + 1]] == to) e++;
+    const int32_t *row = d->next + (size_t)q * d->nclasses;
+    int r = 0;
+    while (r < nruns) {
+      int32_t to = row[run_cls[r]];
+      int r2 = r;
+      while (r2 + 1 < nruns && row[run_cls[r2 + 1]] == to) r2++;
+      int b = run_lo[r], e = r2 + 1 < nruns ? run_lo[r2 + 1] - 1 : 255;
       if (to >= 0) {
         if (json_escape) {
           /* bytes JSON must escape become their escape sequence; runs split around them */
@@ -109,7 +120,7 @@ static void embed_dfa(nfa *m, const dm_dfa *d, int json_escape, int32_t s, int32
           nfa_edge_add(m, base + q, base + to, b, e);
         }
       }
-      b = e + 1;
+      r = r2 + 1;
     }
   }
 }
@@ -294,6 +305,60 @@ static int cmp_i32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The NFA in compact form for the subset construction: per state, its epsilon
+ * successors and its byte edges as runs of byte classes, each contiguous. */
+typedef struct cnfa {
+  int32_t *eps_start, *eps_to;             /* eps_to[eps_start[x] .. eps_start[x+1]) */
+  int32_t *byte_start, *byte_to;           /* byte edges of x: [byte_start[x] .. byte_start[x+1]) */
+  uint8_t *byte_clo, *byte_chi;            /* the classes an edge covers, inclusive */
+  uint8_t *kernel;                         /* has a byte edge, or is final */
+} cnfa;
+
+static void cnfa_free(cnfa *c) {
+  free(c->eps_start); free(c->eps_to);
+  free(c->byte_start); free(c->byte_to); free(c->byte_clo); free(c->byte_chi);
+  free(c->kernel);
+}
+
+static int cnfa_build(const nfa *m, const uint8_t *class_of, int32_t final, cnfa *c) {
+  int n = m->nstates;
+  memset(c, 0, sizeof *c);
+  c->eps_start = calloc((size_t)n + 1, sizeof *c->eps_start);
+  c->byte_start = calloc((size_t)n + 1, sizeof *c->byte_start);
+  c->kernel = calloc((size_t)n, 1);
+  if (!c->eps_start || !c->byte_start || !c->kernel) return DM_ENOMEM;
+  size_t neps = 0, nbyte = 0;
+  for (int x = 0; x < n; x++)
+    for (int32_t e = m->first[x]; e >= 0; e = m->e[e].next) {
+      if (m->e[e].lo < 0) { c->eps_start[x + 1]++; neps++; }
+      else { c->byte_start[x + 1]++; nbyte++; }
+    }
+  for (int x = 0; x < n; x++) {
+    c->eps_start[x + 1] += c->eps_start[x];
+    c->byte_start[x + 1] += c->byte_start[x];
+  }
+  c->eps_to = malloc((neps ? neps : 1) * sizeof *c->eps_to);
+  c->byte_to = malloc((nbyte ? nbyte : 1) * sizeof *c->byte_to);
+  c->byte_clo = malloc(nbyte ? nbyte : 1);
+  c->byte_chi = malloc(nbyte ? nbyte : 1);
+  if (!c->eps_to || !c->byte_to || !c->byte_clo || !c->byte_chi) return DM_ENOMEM;
+  for (int x = 0; x < n; x++) {
+    int32_t pe = c->eps_start[x], pb = c->byte_start[x];
+    for (int32_t e = m->first[x]; e >= 0; e = m->e[e].next) {
+      if (m->e[e].lo < 0) {
+        c->eps_to[pe++] = m->e[e].to;
+      } else {
+        c->byte_to[pb] = m->e[e].to;
+        c->byte_clo[pb] = class_of[m->e[e].lo];
+        c->byte_chi[pb] = class_of[m->e[e].hi];
+        pb++;
+      }
+    }
+    c->kernel[x] = x == final || c->byte_start[x + 1] > c->byte_start[x];
+  }
+  return DM_OK;
+}
+
 typedef struct closure_ws {
   int32_t *mark;   /* per NFA state: generation last visited */
   int32_t gen;
@@ -303,27 +368,35 @@ typedef struct closure_ws {
 } closure_ws;
 
 /* Add the epsilon closure of s to ws->out (kernel states: with byte edges, or final). */
-static void closure_add(const nfa *m, closure_ws *ws, int32_t s, int32_t final) {
+static void closure_add(const cnfa *m, closure_ws *ws, int32_t s) {
   if (ws->mark[s] == ws->gen) return;
   int sp = 0;
   ws->stack[sp++] = s;
   ws->mark[s] = ws->gen;
   while (sp) {
     int32_t x = ws->stack[--sp];
-    bool kernel = x == final;
-    for (int32_t e = m->first[x]; e >= 0; e = m->e[e].next) {
-      if (m->e[e].lo < 0) {
-        int32_t y = m->e[e].to;
-        if (ws->mark[y] != ws->gen) {
-          ws->mark[y] = ws->gen;
-          ws->stack[sp++] = y;
-        }
-      } else {
-        kernel = true;
+    for (int32_t e = m->eps_start[x]; e < m->eps_start[x + 1]; e++) {
+      int32_t y = m->eps_to[e];
+      if (ws->mark[y] != ws->gen) {
+        ws->mark[y] = ws->gen;
+        ws->stack[sp++] = y;
       }
     }
-    if (kernel) ws->out[ws->nout++] = x;
+    if (m->kernel[x]) ws->out[ws->nout++] = x;
   }
+}
+
+static void sort_i32(int32_t *v, int n) {
+  if (n <= 24) { /* insertion sort: most sets are small */
+    for (int i = 1; i < n; i++) {
+      int32_t x = v[i];
+      int j = i;
+      while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+      v[j] = x;
+    }
+    return;
+  }
+  qsort(v, (size_t)n, sizeof *v, cmp_i32);
 }
 
 static int determinize(const nfa *m, int32_t start, int32_t final, int max_states, dm_dfa **out) {
@@ -331,6 +404,9 @@ static int determinize(const nfa *m, int32_t start, int32_t final, int max_state
   dm_dfa *d = calloc(1, sizeof *d);
   closure_ws ws = {0};
   subset_table t = {0};
+  cnfa cn = {0};
+  int32_t *moves = NULL;   /* targets per class of the current subset */
+  size_t moves_cap = 0;
   if (!d) return DM_ENOMEM;
   if (m->nstates <= 0) { free(d); return DM_EINTERNAL; }
   /* byte classes from the edge boundaries */
@@ -341,12 +417,12 @@ static int determinize(const nfa *m, int32_t start, int32_t final, int max_state
       boundary[m->e[i].hi + 1] = 1;
     }
   int nc = 0;
-  int rep[256];
   for (int b = 0; b < 256; b++) {
-    if (b == 0 || boundary[b]) rep[nc++] = b;
+    if (b == 0 || boundary[b]) nc++;
     d->class_of[b] = (uint8_t)(nc - 1);
   }
   d->nclasses = nc;
+  if ((rc = cnfa_build(m, d->class_of, final, &cn)) != DM_OK) goto done;
 
   ws.mark = malloc((size_t)m->nstates * sizeof *ws.mark);
   ws.stack = malloc((size_t)m->nstates * sizeof *ws.stack);
@@ -357,12 +433,13 @@ static int determinize(const nfa *m, int32_t start, int32_t final, int max_state
   size_t cap_next = 0;
   ws.gen = 0;
   ws.nout = 0;
-  closure_add(m, &ws, start, final);
-  qsort(ws.out, (size_t)ws.nout, sizeof *ws.out, cmp_i32);
+  closure_add(&cn, &ws, start);
+  sort_i32(ws.out, ws.nout);
   int32_t id;
   rc = table_intern(&t, ws.out, ws.nout, max_states, &id);
   if (rc < 0) goto done;
   rc = DM_OK;
+  int32_t off[257];
   for (int cur = 0; cur < t.n; cur++) {
     if ((size_t)t.n * (size_t)nc > cap_next) {
       size_t cap = cap_next ? cap_next * 2 : (size_t)256 * (size_t)nc;
@@ -372,19 +449,38 @@ static int determinize(const nfa *m, int32_t start, int32_t final, int max_state
       d->next = nx;
       cap_next = cap;
     }
+    /* the byte-edge targets of the subset, bucketed by class (one pass over the
+     * edges; an edge over a run of classes goes into each) */
+    int off0 = t.offs[cur], len = t.lens[cur];
+    memset(off, 0, (size_t)(nc + 1) * sizeof *off);
+    for (int i = 0; i < len; i++) {
+      int32_t x = t.pool[off0 + i];
+      for (int32_t e = cn.byte_start[x]; e < cn.byte_start[x + 1]; e++)
+        for (int c = cn.byte_clo[e]; c <= cn.byte_chi[e]; c++) off[c + 1]++;
+    }
+    for (int c = 0; c < nc; c++) off[c + 1] += off[c];
+    if ((size_t)off[nc] > moves_cap) {
+      size_t cap = moves_cap ? moves_cap : 1024;
+      while (cap < (size_t)off[nc]) cap *= 2;
+      int32_t *mv = realloc(moves, cap * sizeof *mv);
+      if (!mv) { rc = DM_ENOMEM; goto done; }
+      moves = mv;
+      moves_cap = cap;
+    }
+    for (int c = nc; c > 0; c--) off[c] = off[c - 1];
+    for (int i = 0; i < len; i++) {
+      int32_t x = t.pool[t.offs[cur] + i];
+      for (int32_t e = cn.byte_start[x]; e < cn.byte_start[x + 1]; e++)
+        for (int c = cn.byte_clo[e]; c <= cn.byte_chi[e]; c++) moves[off[c + 1]++] = cn.byte_to[e];
+    }
+    /* now class c's targets are moves[off[c] .. off[c+1]) */
     for (int c = 0; c < nc; c++) {
-      int b = rep[c];
-      ws.gen++;
-      ws.nout = 0;
-      int off = t.offs[cur], len = t.lens[cur];
-      for (int i = 0; i < len; i++) {
-        int32_t x = t.pool[off + i];
-        for (int32_t e = m->first[x]; e >= 0; e = m->e[e].next)
-          if (m->e[e].lo >= 0 && m->e[e].lo <= b && b <= m->e[e].hi) closure_add(m, &ws, m->e[e].to, final);
-      }
       int32_t target = -1;
-      if (ws.nout) {
-        qsort(ws.out, (size_t)ws.nout, sizeof *ws.out, cmp_i32);
+      if (off[c + 1] > off[c]) {
+        ws.gen++;
+        ws.nout = 0;
+        for (int32_t i = off[c]; i < off[c + 1]; i++) closure_add(&cn, &ws, moves[i]);
+        sort_i32(ws.out, ws.nout);
         int r = table_intern(&t, ws.out, ws.nout, max_states, &target);
         if (r < 0) { rc = r; goto done; }
         if ((size_t)t.n * (size_t)nc > cap_next) {
@@ -414,6 +510,8 @@ done:
   free(t.lens);
   free(t.pool);
   free(t.hash);
+  free(moves);
+  cnfa_free(&cn);
   if (rc) {
     dm_dfa_free(d);
     return rc;

@@ -1,195 +1,162 @@
-/* DFA minimisation: trim, Moore partition refinement, class merging, BFS numbering. */
+/* DFA minimisation: keep the states reachable from the start that can reach
+ * acceptance, refine with Hopcroft's algorithm (O(m log n) over the m live
+ * transitions), number the blocks breadth-first, merge byte classes with equal
+ * columns. The plain twin (Moore's rounds) is dm_dfa_minimize_reference in
+ * dfa_min_ref.c; both give the same tables. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfa.h"
 
-/* Hash map from a signature (array of int32) to a class id, rebuilt per round. */
-typedef struct sig_map {
-  int32_t *slot;  /* state id whose signature is stored, or -1 */
-  size_t cap;
-} sig_map;
-
-static uint64_t hash_sig(const int32_t *v, int n) {
-  uint64_t h = 0x9E3779B97F4A7C15ULL;
-  for (int i = 0; i < n; i++) {
-    h ^= (uint64_t)(uint32_t)v[i] + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-  }
-  return h * 0xff51afd7ed558ccdULL;
-}
-
-/* Trim: states that cannot reach acceptance become dead (-1). Returns the map old
- * -> kept flag in alive[]; start (0) may be not alive (empty language). */
-static int co_reachable(const dm_dfa *d, uint8_t *alive) {
-  int n = d->nstates, k = d->nclasses;
-  if (n <= 0) return DM_OK;
-  /* reverse adjacency via counting */
-  int32_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
-  if (!cnt) return DM_ENOMEM;
-  size_t edges = 0;
-  for (int s = 0; s < n; s++)
-    for (int c = 0; c < k; c++) {
-      int32_t t = d->next[(size_t)s * k + c];
-      if (t >= 0) { cnt[t + 1]++; edges++; }
-    }
-  for (int i = 0; i < n; i++) cnt[i + 1] += cnt[i];
-  int32_t *src = malloc((edges ? edges : 1) * sizeof *src);
-  int32_t *fill = malloc(((size_t)n + 1) * sizeof *fill);
-  int32_t *queue = malloc(((size_t)n + 1) * sizeof *queue);
-  if (!src || !fill || !queue) {
-    free(cnt); free(src); free(fill); free(queue);
-    return DM_ENOMEM;
-  }
-  memcpy(fill, cnt, ((size_t)n + 1) * sizeof *fill);
-  for (int s = 0; s < n; s++)
-    for (int c = 0; c < k; c++) {
-      int32_t t = d->next[(size_t)s * k + c];
-      if (t >= 0) src[fill[t]++] = s;
-    }
-  int qh = 0, qt = 0;
-  memset(alive, 0, (size_t)n);
-  for (int s = 0; s < n; s++)
-    if (d->accept[s]) { alive[s] = 1; queue[qt++] = s; }
-  while (qh < qt) {
-    int32_t t = queue[qh++];
-    for (int32_t i = cnt[t]; i < cnt[t + 1]; i++) {
-      int32_t s = src[i];
-      if (!alive[s]) { alive[s] = 1; queue[qt++] = s; }
-    }
-  }
-  free(cnt); free(src); free(fill); free(queue);
+/* The empty language: one non-accepting state, everything dead, one class. */
+static int make_empty(dm_dfa *d) {
+  int32_t *nx = malloc(sizeof *nx);
+  uint8_t *ac = calloc(1, 1);
+  if (!nx || !ac) { free(nx); free(ac); return DM_ENOMEM; }
+  nx[0] = -1;
+  free(d->next); free(d->accept);
+  d->next = nx;
+  d->accept = ac;
+  d->nstates = 1;
+  d->nclasses = 1;
+  memset(d->class_of, 0, sizeof d->class_of);
   return DM_OK;
 }
 
-int dm_dfa_minimize(dm_dfa *d) {
-  int n = d->nstates, k = d->nclasses;
-  int rc = DM_ENOMEM;
-  uint8_t *alive = calloc(n > 0 ? (size_t)n : 1, 1);
-  int32_t *cls = malloc(((size_t)n + 1) * sizeof *cls);
-  int32_t *ncls = malloc(((size_t)n + 1) * sizeof *ncls);
-  int32_t *sig = malloc(((size_t)n + 1) * (size_t)(k + 1) * sizeof *sig);
-  sig_map map = {0};
-  int32_t *order = NULL, *newid = NULL, *nnext = NULL;
+/* A partition of the indices 0..r-1 into blocks. elems holds the indices grouped
+ * by block; block b is elems[first[b] .. end[b]); its marked indices are moved to
+ * the front, elems[first[b] .. first[b] + marked[b]). */
+typedef struct part {
+  int32_t *elems, *pos, *blk;
+  int32_t *first, *end, *marked;
+  int32_t *touched;  /* blocks with a marked index */
+  int ntouched, nblocks;
+  int32_t *work;     /* blocks waiting to be used as splitters */
+  int nwork;
+} part;
+
+static void part_mark(part *p, int32_t s) {
+  int32_t b = p->blk[s], i = p->pos[s], j = p->first[b] + p->marked[b];
+  if (i < j) return; /* already marked */
+  int32_t o = p->elems[j];
+  p->elems[j] = s; p->pos[s] = j;
+  p->elems[i] = o; p->pos[o] = i;
+  if (p->marked[b]++ == 0) p->touched[p->ntouched++] = b;
+}
+
+/* Split every touched block into its marked and unmarked indices; the smaller part
+ * becomes a new block and waits as a splitter (Hopcroft's "smaller half": the
+ * partition is already stable, or will be, with respect to the old block). */
+static void part_split(part *p) {
+  while (p->ntouched) {
+    int32_t b = p->touched[--p->ntouched];
+    int32_t m = p->marked[b], size = p->end[b] - p->first[b];
+    p->marked[b] = 0;
+    if (m == size) continue;
+    int32_t z = p->nblocks++;
+    if (m <= size - m) { /* the marked part is new */
+      p->first[z] = p->first[b];
+      p->end[z] = p->first[b] + m;
+      p->first[b] += m;
+    } else {
+      p->first[z] = p->first[b] + m;
+      p->end[z] = p->end[b];
+      p->end[b] = p->first[b] + m;
+    }
+    p->marked[z] = 0;
+    for (int32_t i = p->first[z]; i < p->end[z]; i++) p->blk[p->elems[i]] = z;
+    p->work[p->nwork++] = z;
+  }
+}
+
+/* Working memory of one minimisation; every array is owned and freed at the end. */
+typedef struct min_ws {
+  int32_t *idx;       /* state -> index among the reachable ones, or -1 */
+  int32_t *state_of;  /* index -> state */
+  uint8_t *alive;     /* per index: can reach acceptance */
+  int32_t *rstart;    /* live transitions into index i: rsrc/rcls[rstart[i] .. rstart[i+1]) */
+  int32_t *rsrc, *rcls;
+  int32_t *cstart;    /* live transitions by class: csrc[cstart[c] .. cstart[c+1]) */
+  int32_t *csrc;
+  int32_t *bucket, *bucket_off, *snap;
+  part p;
+} min_ws;
+
+static void ws_free(min_ws *w) {
+  free(w->idx); free(w->state_of); free(w->alive);
+  free(w->rstart); free(w->rsrc); free(w->rcls);
+  free(w->cstart); free(w->csrc);
+  free(w->bucket); free(w->bucket_off); free(w->snap);
+  free(w->p.elems); free(w->p.pos); free(w->p.blk); free(w->p.first); free(w->p.end);
+  free(w->p.marked); free(w->p.touched); free(w->p.work);
+}
+
+/* The quotient by the partition: blocks numbered breadth-first from the start's
+ * block (transitions in class order), byte classes with equal columns merged and
+ * numbered by their first byte. Replaces d's tables. */
+static int quotient(dm_dfa *d, min_ws *w) {
+  int k = d->nclasses;
+  part *p = &w->p;
+  int m = p->nblocks;
+  int32_t *newid = malloc((size_t)m * sizeof *newid);  /* block -> new state */
+  int32_t *order = malloc((size_t)m * sizeof *order);  /* new state -> block */
+  int32_t *full = NULL, *nnext = NULL;
   uint8_t *nacc = NULL;
-  if (!alive || !cls || !ncls || !sig) goto out;
-  if (co_reachable(d, alive)) goto out;
-
-  if (n == 0 || !alive[0]) {
-    /* empty language: one non-accepting state, everything dead, one class */
-    int32_t *nx = malloc(sizeof *nx);
-    uint8_t *ac = calloc(1, 1);
-    if (!nx || !ac) { free(nx); free(ac); goto out; }
-    nx[0] = -1;
-    free(d->next); free(d->accept);
-    d->next = nx;
-    d->accept = ac;
-    d->nstates = 1;
-    d->nclasses = 1;
-    memset(d->class_of, 0, sizeof d->class_of);
-    rc = DM_OK;
-    goto out;
-  }
-  for (int s = 0; s < n; s++)
-    for (int c = 0; c < k; c++) {
-      int32_t *t = &d->next[(size_t)s * k + c];
-      if (*t >= 0 && !alive[*t]) *t = -1;
-    }
-
-  /* Moore refinement over alive states; dead states get class -1. */
-  int nclasses_prev = 0;
-  for (int s = 0; s < n; s++) cls[s] = alive[s] ? d->accept[s] : -1;
-  {
-    int has0 = 0, has1 = 0;
-    for (int s = 0; s < n; s++) if (alive[s]) { if (d->accept[s]) has1 = 1; else has0 = 1; }
-    nclasses_prev = has0 + has1;
-    if (!has0) for (int s = 0; s < n; s++) if (alive[s]) cls[s] = 0;
-  }
-  map.cap = 16;
-  while (map.cap < (size_t)n * 2) map.cap *= 2;
-  map.slot = malloc(map.cap * sizeof *map.slot);
-  if (!map.slot) goto out;
-  for (;;) {
-    for (size_t i = 0; i < map.cap; i++) map.slot[i] = -1;
-    int count = 0;
-    for (int s = 0; s < n; s++) {
-      if (!alive[s]) { ncls[s] = -1; continue; }
-      int32_t *v = sig + (size_t)s * (k + 1);
-      v[0] = cls[s];
-      for (int c = 0; c < k; c++) {
-        int32_t t = d->next[(size_t)s * k + c];
-        v[c + 1] = t >= 0 ? cls[t] : -1;
-      }
-      size_t j = hash_sig(v, k + 1) & (map.cap - 1);
-      for (;;) {
-        int32_t o = map.slot[j];
-        if (o < 0) {
-          map.slot[j] = s;
-          ncls[s] = count++;
-          break;
-        }
-        if (memcmp(sig + (size_t)o * (k + 1), v, (size_t)(k + 1) * sizeof *v) == 0) {
-          ncls[s] = ncls[o];
-          break;
-        }
-        j = (j + 1) & (map.cap - 1);
-      }
-    }
-    int32_t *tmp = cls; cls = ncls; ncls = tmp;
-    if (count == nclasses_prev) break;
-    nclasses_prev = count;
-  }
-  int m = nclasses_prev;
-
-  /* Representative state per class; BFS from the start class for numbering. */
-  order = malloc((size_t)m * sizeof *order);   /* new id -> old class */
-  newid = malloc((size_t)m * sizeof *newid);   /* old class -> new id */
-  int32_t *repr = malloc((size_t)m * sizeof *repr);
-  if (!order || !newid || !repr) { free(repr); goto out; }
+  int rc = DM_ENOMEM;
+  if (!newid || !order) goto out;
   for (int i = 0; i < m; i++) newid[i] = -1;
-  for (int s = n - 1; s >= 0; s--) if (alive[s]) repr[cls[s]] = s;
   int head = 0, tail = 0;
-  newid[cls[0]] = tail;
-  order[tail++] = cls[0];
+  newid[p->blk[0]] = tail;
+  order[tail++] = p->blk[0];
+  /* rows of the quotient over the old classes, filled as the BFS goes */
+  size_t cap = 256;
+  full = malloc(cap * (size_t)k * sizeof *full);
+  if (!full) goto out;
   while (head < tail) {
-    int32_t s = repr[order[head++]];
+    int32_t b = order[head];
+    const int32_t *row = d->next + (size_t)w->state_of[p->elems[p->first[b]]] * k;
+    if ((size_t)head == cap) {
+      cap *= 2;
+      int32_t *nf = realloc(full, cap * (size_t)k * sizeof *nf);
+      if (!nf) goto out;
+      full = nf;
+    }
+    int32_t *out_row = full + (size_t)head * k;
     for (int c = 0; c < k; c++) {
-      int32_t t = d->next[(size_t)s * k + c];
-      if (t >= 0 && newid[cls[t]] < 0) {
-        newid[cls[t]] = tail;
-        order[tail++] = cls[t];
+      int32_t t = row[c], i = t >= 0 ? w->idx[t] : -1;
+      if (i < 0 || !w->alive[i]) { out_row[c] = -1; continue; }
+      int32_t tb = p->blk[i];
+      if (newid[tb] < 0) {
+        newid[tb] = tail;
+        order[tail++] = tb;
       }
+      out_row[c] = newid[tb];
     }
+    head++;
   }
-  int nm = tail; /* reachable classes only */
+  int nm = tail;
 
-  /* Merge byte classes whose columns are identical; number them by first byte. */
+  /* merge byte classes whose columns are identical; number them by first byte */
   uint64_t colhash[256];
-  for (int c = 0; c < k; c++) {
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < nm; i++) {
-      int32_t t = d->next[(size_t)repr[order[i]] * k + c];
-      h = (h ^ (uint64_t)(uint32_t)(t >= 0 ? newid[cls[t]] : -1)) * 1099511628211ULL;
-    }
-    colhash[c] = h;
+  for (int c = 0; c < k; c++) colhash[c] = 1469598103934665603ULL;
+  for (int i = 0; i < nm; i++) {
+    const int32_t *row = full + (size_t)i * k;
+    for (int c = 0; c < k; c++) colhash[c] = (colhash[c] ^ (uint64_t)(uint32_t)row[c]) * 1099511628211ULL;
   }
   int ncol = 0;
   int col_of_old[256];
   int col_repr[256];
   uint8_t new_class_of[256];
   for (int c = 0; c < k; c++) col_of_old[c] = -1;
-  for (int b = 0; b < 256; b++) {
-    int c = d->class_of[b];
+  for (int byte = 0; byte < 256; byte++) {
+    int c = d->class_of[byte];
     if (col_of_old[c] < 0) {
       int found = -1;
       for (int j = 0; j < ncol && found < 0; j++) {
         int oc = col_repr[j];
         if (colhash[oc] != colhash[c]) continue;
         bool same = true;
-        for (int i = 0; i < nm && same; i++) {
-          int32_t s = repr[order[i]];
-          int32_t t1 = d->next[(size_t)s * k + c], t2 = d->next[(size_t)s * k + oc];
-          same = (t1 >= 0 ? newid[cls[t1]] : -1) == (t2 >= 0 ? newid[cls[t2]] : -1);
-        }
+        for (int i = 0; i < nm && same; i++) same = full[(size_t)i * k + c] == full[(size_t)i * k + oc];
         if (same) found = j;
       }
       if (found < 0) {
@@ -198,21 +165,17 @@ int dm_dfa_minimize(dm_dfa *d) {
       }
       col_of_old[c] = found;
     }
-    new_class_of[b] = (uint8_t)col_of_old[c];
+    new_class_of[byte] = (uint8_t)col_of_old[c];
   }
 
   nnext = malloc((size_t)nm * (size_t)ncol * sizeof *nnext);
   nacc = malloc((size_t)nm);
-  if (!nnext || !nacc) { free(repr); goto out; }
+  if (!nnext || !nacc) goto out;
   for (int i = 0; i < nm; i++) {
-    int32_t s = repr[order[i]];
-    nacc[i] = d->accept[s];
-    for (int j = 0; j < ncol; j++) {
-      int32_t t = d->next[(size_t)s * k + col_repr[j]];
-      nnext[(size_t)i * ncol + j] = t >= 0 ? newid[cls[t]] : -1;
-    }
+    nacc[i] = d->accept[w->state_of[p->elems[p->first[order[i]]]]];
+    const int32_t *row = full + (size_t)i * k;
+    for (int j = 0; j < ncol; j++) nnext[(size_t)i * ncol + j] = row[col_repr[j]];
   }
-  free(repr);
   free(d->next);
   free(d->accept);
   d->next = nnext;
@@ -224,14 +187,161 @@ int dm_dfa_minimize(dm_dfa *d) {
   memcpy(d->class_of, new_class_of, sizeof new_class_of);
   rc = DM_OK;
 out:
-  free(alive);
-  free(cls);
-  free(ncls);
-  free(sig);
-  free(map.slot);
-  free(order);
   free(newid);
+  free(order);
+  free(full);
   free(nnext);
   free(nacc);
+  return rc;
+}
+
+int dm_dfa_minimize(dm_dfa *d) {
+  int n = d->nstates, k = d->nclasses;
+  min_ws w = {0};
+  part *p = &w.p;
+  int rc = DM_ENOMEM;
+  if (n <= 0) return make_empty(d);
+  size_t nn = (size_t)n;
+  w.idx = malloc(nn * sizeof *w.idx);
+  w.state_of = malloc(nn * sizeof *w.state_of);
+  w.alive = calloc(nn, 1);
+  w.rstart = calloc(nn + 1, sizeof *w.rstart);
+  w.cstart = calloc((size_t)k + 1, sizeof *w.cstart);
+  if (!w.idx || !w.state_of || !w.alive || !w.rstart || !w.cstart) goto out;
+
+  /* 1. the states reachable from the start, indexed in discovery order */
+  for (int s = 0; s < n; s++) w.idx[s] = -1;
+  int r = 0;
+  w.idx[0] = 0;
+  w.state_of[r++] = 0;
+  size_t m = 0;
+  for (int h = 0; h < r; h++) {
+    const int32_t *row = d->next + (size_t)w.state_of[h] * k;
+    for (int c = 0; c < k; c++) {
+      int32_t t = row[c];
+      if (t < 0) continue;
+      if (w.idx[t] < 0) { w.idx[t] = r; w.state_of[r++] = t; }
+      w.rstart[w.idx[t] + 1]++;
+      m++;
+    }
+  }
+
+  /* 2. transitions reversed, grouped by target */
+  for (int i = 0; i < r; i++) w.rstart[i + 1] += w.rstart[i];
+  w.rsrc = malloc((m ? m : 1) * sizeof *w.rsrc);
+  w.rcls = malloc((m ? m : 1) * sizeof *w.rcls);
+  w.snap = malloc((size_t)r * sizeof *w.snap);
+  if (!w.rsrc || !w.rcls || !w.snap) goto out;
+  {
+    int32_t *fill = w.snap; /* borrowed as the fill cursor */
+    memcpy(fill, w.rstart, (size_t)r * sizeof *fill);
+    for (int i = 0; i < r; i++) {
+      const int32_t *row = d->next + (size_t)w.state_of[i] * k;
+      for (int c = 0; c < k; c++)
+        if (row[c] >= 0) {
+          int32_t at = fill[w.idx[row[c]]]++;
+          w.rsrc[at] = i;
+          w.rcls[at] = c;
+        }
+    }
+  }
+
+  /* 3. which can reach acceptance (backwards from the accepting states) */
+  {
+    int32_t *queue = w.snap, qt = 0;
+    for (int i = 0; i < r; i++)
+      if (d->accept[w.state_of[i]]) { w.alive[i] = 1; queue[qt++] = i; }
+    for (int32_t qh = 0; qh < qt; qh++) {
+      int32_t t = queue[qh];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++)
+        if (!w.alive[w.rsrc[e]]) { w.alive[w.rsrc[e]] = 1; queue[qt++] = w.rsrc[e]; }
+    }
+  }
+  if (!w.alive[0]) { rc = make_empty(d); goto out; }
+
+  /* 4. live transitions (both ends alive) by class, for the initial split. Every
+   * source of a transition into a live state is itself alive. */
+  for (int t = 0; t < r; t++)
+    if (w.alive[t])
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.cstart[w.rcls[e] + 1]++;
+  for (int c = 0; c < k; c++) w.cstart[c + 1] += w.cstart[c];
+  size_t live = (size_t)w.cstart[k];
+  w.csrc = malloc((live ? live : 1) * sizeof *w.csrc);
+  w.bucket = malloc((live ? live : 1) * sizeof *w.bucket);
+  w.bucket_off = malloc(((size_t)k + 1) * sizeof *w.bucket_off);
+  if (!w.csrc || !w.bucket || !w.bucket_off) goto out;
+  memcpy(w.bucket_off, w.cstart, ((size_t)k + 1) * sizeof *w.bucket_off);
+  for (int t = 0; t < r; t++)
+    if (w.alive[t])
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.csrc[w.bucket_off[w.rcls[e]]++] = w.rsrc[e];
+
+  p->elems = malloc((size_t)r * sizeof *p->elems);
+  p->pos = malloc((size_t)r * sizeof *p->pos);
+  p->blk = malloc((size_t)r * sizeof *p->blk);
+  p->first = malloc((size_t)r * sizeof *p->first);
+  p->end = malloc((size_t)r * sizeof *p->end);
+  p->marked = calloc((size_t)r, sizeof *p->marked);
+  p->touched = malloc((size_t)r * sizeof *p->touched);
+  p->work = malloc((size_t)r * sizeof *p->work);
+  if (!p->elems || !p->pos || !p->blk || !p->first || !p->end || !p->marked || !p->touched || !p->work) goto out;
+
+  /* 5. initial partition: split by acceptance, then for each class by having a
+   * live transition on it (this is splitting by the dead state). The states that
+   * cannot reach acceptance end in a block of their own (nothing accepting, no live
+   * transition); no live transition enters it, so it never splits anything. */
+  for (int i = 0; i < r; i++) { p->elems[i] = i; p->pos[i] = i; p->blk[i] = 0; }
+  p->first[0] = 0;
+  p->end[0] = r;
+  p->nblocks = 1;
+  for (int i = 0; i < r; i++)
+    if (d->accept[w.state_of[i]]) part_mark(p, i);
+  part_split(p);
+  for (int c = 0; c < k; c++) {
+    for (int32_t e = w.cstart[c]; e < w.cstart[c + 1]; e++) part_mark(p, w.csrc[e]);
+    part_split(p);
+  }
+  /* This partition is stable with respect to the set of all states (a state has a
+   * transition into it on c exactly when it has a live one). Using every block but
+   * the largest as a splitter makes it stable with respect to the largest too. */
+  p->nwork = 0;
+  {
+    int32_t largest = 0;
+    for (int32_t b = 1; b < p->nblocks; b++)
+      if (p->end[b] - p->first[b] > p->end[largest] - p->first[largest]) largest = b;
+    for (int32_t b = 0; b < p->nblocks; b++)
+      if (b != largest) p->work[p->nwork++] = b;
+  }
+
+  /* 6. Hopcroft: split by the predecessors of each waiting block, class by class */
+  while (p->nwork) {
+    int32_t a = p->work[--p->nwork];
+    int32_t na = p->end[a] - p->first[a];
+    if (!w.alive[p->elems[p->first[a]]]) continue; /* the dead block: no live transitions in */
+    /* a snapshot of the splitter (it may split below; all its states count) */
+    memcpy(w.snap, p->elems + p->first[a], (size_t)na * sizeof *w.snap);
+    int32_t *off = w.bucket_off;
+    for (int c = 0; c <= k; c++) off[c] = 0;
+    for (int32_t i = 0; i < na; i++) {
+      int32_t t = w.snap[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) off[w.rcls[e] + 1]++;
+    }
+    for (int c = 0; c < k; c++) off[c + 1] += off[c];
+    if (!off[k]) continue;
+    /* shift so that filling leaves off[c] .. off[c+1] as class c's bucket */
+    for (int c = k; c > 0; c--) off[c] = off[c - 1];
+    for (int32_t i = 0; i < na; i++) {
+      int32_t t = w.snap[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.bucket[off[w.rcls[e] + 1]++] = w.rsrc[e];
+    }
+    for (int c = 0; c < k; c++) {
+      if (off[c] == off[c + 1]) continue;
+      for (int32_t i = off[c]; i < off[c + 1]; i++) part_mark(p, w.bucket[i]);
+      part_split(p);
+    }
+  }
+
+  rc = quotient(d, &w);
+out:
+  ws_free(&w);
   return rc;
 }

@@ -17,7 +17,7 @@ dist_priors_DATA = priors/address.yaml priors/contact-card.yaml priors/date-answ
 	priors/invoice.yaml priors/multiple-choice.yaml priors/product-review.yaml \
 	priors/sentiment.yaml priors/yes-no.yaml
 lib_libdimple_la_LIBADD = lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(YAML_LIBS) \
-	$(CJSON_LIBS) -lm
+	$(CJSON_LIBS) $(PTHREAD_LIBS) -lm
 lib_libdimple_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(DM_LT_VERSION) -no-undefined
 
 pkgconfig_DATA += lib/dimple.pc
@@ -27,7 +27,7 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/re.h lib/prior/re_tree.c lib/prior/re_parse.c \
 	lib/prior/re_class.h lib/prior/re_class.c \
 	lib/prior/utf8_ranges.h lib/prior/utf8_ranges.c \
-	lib/prior/dfa.h lib/prior/dfa_build.c lib/prior/dfa_min.c lib/prior/dfa_ops.c \
+	lib/prior/dfa.h lib/prior/dfa_build.c lib/prior/dfa_min.c lib/prior/dfa_min_ref.c lib/prior/dfa_ops.c \
 	lib/prior/json_escape.h lib/prior/json_escape.c
 
 # JSON Schema → DFA of canonical texts.
@@ -35,7 +35,7 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/json_lang.h lib/prior/json_lang.c \
 	lib/prior/json_canon.h lib/prior/json_canon.c \
 	lib/prior/schema.h lib/prior/schema_ctx.h lib/prior/schema_compile.c \
-	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/formats.c \
+	lib/prior/schema_types.c lib/prior/schema_object.c lib/prior/schema_cache.c lib/prior/formats.c \
 	lib/prior/lang.c
 
 # Vocabulary view, token automata, slot feasibility.

@@ -144,6 +144,10 @@ dm_dfa *sc_copy(sc_ctx *c, const dm_dfa *d) {
 dm_dfa *sc_any(sc_ctx *c, int depth) {
   if (depth < 0) depth = 0;
   if (depth >= SC_MAX_ANY_DEPTH) depth = SC_MAX_ANY_DEPTH - 1;
+  if (!c->any[depth] && sc_cache_usable(c)) {
+    const dm_dfa *g = sc_cache_any(depth);
+    if (g) return sc_copy(c, g);
+  }
   if (!c->any[depth]) {
     dm_dfa *inner = depth > 0 ? sc_any(c, depth - 1) : NULL;
     if (depth > 0 && !inner) return NULL;

@@ -26,6 +26,7 @@ typedef struct sc_ctx {
   int nref;
   char path[2048];                /* JSON pointer of the current place */
   size_t plen;
+  int local_only;                 /* never use the process-wide cache (schema_cache.c) */
 } sc_ctx;
 
 /* JSON pointer of the current place: push a member or index, pop back. */
@@ -50,6 +51,16 @@ dm_dfa *sc_empty(sc_ctx *c);
 dm_dfa *sc_copy(sc_ctx *c, const dm_dfa *d);
 dm_dfa *sc_any(sc_ctx *c, int depth);
 dm_dfa *sc_literal(sc_ctx *c, const cJSON *v);
+
+/* The process-wide cache of schema-independent languages (schema_cache.c). Entries
+ * are owned by the cache, read-only, and live until the process ends; NULL when an
+ * entry cannot be built (build locally then). Use only when sc_cache_usable(c). */
+bool sc_cache_usable(const sc_ctx *c);
+/* Any JSON value nested at most depth deep (as sc_any). */
+const dm_dfa *sc_cache_any(int depth);
+/* The union, in sc_types' order, of the keyword-free languages of the types in mask
+ * (a subset of SC_NULL .. SC_ARR), arrays holding any values of the given depth. */
+const dm_dfa *sc_cache_open_types(unsigned mask, int depth);
 
 /* A non-negative integer keyword: 1 present (value in *v), 0 absent, -1 error. */
 int sc_get_count(sc_ctx *c, const cJSON *s, const char *kw, long *v);

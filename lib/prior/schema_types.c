@@ -335,37 +335,74 @@ out:
 
 /* ------------------------------------------------------------------ union of types */
 
+/* Does s leave the languages of every type in mask (SC_NULL .. SC_ARR) open, with no
+ * keyword that narrows them (nor one that could be malformed)? */
+static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask) {
+  static const char *const num_kw[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", NULL};
+  static const char *const str_kw[] = {"minLength", "maxLength", "pattern", NULL};
+  static const char *const arr_kw[] = {"prefixItems", "items", "minItems", "maxItems", "contains", "minContains",
+                                       "maxContains", NULL};
+  const char *const *lists[3] = {mask & (SC_INT | SC_NUM) ? num_kw : NULL, mask & SC_STR ? str_kw : NULL,
+                                 mask & SC_ARR ? arr_kw : NULL};
+  for (int l = 0; l < 3; l++)
+    for (const char *const *k = lists[l]; k && *k; k++)
+      if (cJSON_GetObjectItemCaseSensitive(s, *k)) return false;
+  if ((mask & SC_STR) && !c->p.spec_mode && cJSON_GetObjectItemCaseSensitive(s, "format")) return false;
+  return true;
+}
+
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
+  /* the union over the type groups in this order; open (keyword-free) languages come
+   * from the process-wide cache, which builds them with this function on the empty
+   * schema: the longest open run from the start of the chain as one entry (the same
+   * unions in the same order), and an open array language on its own */
+  static const unsigned groups[5] = {SC_NULL | SC_BOOL, SC_INT | SC_NUM, SC_STR, SC_ARR, SC_OBJ};
   dm_dfa *L = NULL;
   bool any = false;
-  if (mask & (SC_NULL | SC_BOOL)) {
-    dm_re *re = dm_re_new();
-    if (!re) return sc_fail(c, DM_ENOMEM, "out of memory");
-    dm_re_node *alts[3];
-    int k = 0;
-    if (mask & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
-    if (mask & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
-    L = sc_tree(c, re, dm_re_alt(re, alts, k));
-    if (!L) return NULL;
-    any = true;
+  bool cache = sc_cache_usable(c);
+  int depth = c->p.any_depth < SC_MAX_ANY_DEPTH ? c->p.any_depth : SC_MAX_ANY_DEPTH - 1;
+  unsigned done = 0;
+  if (cache) {
+    unsigned pre = 0;
+    for (int g = 0; g < 4; g++) {
+      unsigned gm = mask & groups[g];
+      if (!gm) continue;
+      if (!types_open(c, s, gm)) break;
+      pre |= gm;
+    }
+    const dm_dfa *e = pre ? sc_cache_open_types(pre, depth) : NULL;
+    if (e) {
+      L = sc_copy(c, e);
+      if (!L) return NULL;
+      done = pre;
+      any = true;
+    }
   }
-  if (mask & (SC_INT | SC_NUM)) {
-    L = sc_or(c, L, lang_number(c, s, !(mask & SC_NUM)));
-    if (c->rc) { dm_dfa_free(L); return NULL; }
-    any = true;
-  }
-  if (mask & SC_STR) {
-    L = sc_or(c, L, lang_string(c, s));
-    if (c->rc) { dm_dfa_free(L); return NULL; }
-    any = true;
-  }
-  if (mask & SC_ARR) {
-    L = sc_or(c, L, lang_array(c, s));
-    if (c->rc) { dm_dfa_free(L); return NULL; }
-    any = true;
-  }
-  if (mask & SC_OBJ) {
-    L = sc_or(c, L, sc_lang_object(c, s));
+  for (int g = 0; g < 5; g++) {
+    unsigned gm = mask & groups[g] & ~done;
+    if (!gm) continue;
+    dm_dfa *part = NULL;
+    const dm_dfa *e = cache && gm == SC_ARR && types_open(c, s, gm) ? sc_cache_open_types(gm, depth) : NULL;
+    if (e) {
+      part = sc_copy(c, e);
+    } else if (g == 0) {
+      dm_re *re = dm_re_new();
+      if (!re) { dm_dfa_free(L); return sc_fail(c, DM_ENOMEM, "out of memory"); }
+      dm_re_node *alts[3];
+      int k = 0;
+      if (gm & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
+      if (gm & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
+      part = sc_tree(c, re, dm_re_alt(re, alts, k));
+    } else if (g == 1) {
+      part = lang_number(c, s, !(gm & SC_NUM));
+    } else if (g == 2) {
+      part = lang_string(c, s);
+    } else if (g == 3) {
+      part = lang_array(c, s);
+    } else {
+      part = sc_lang_object(c, s);
+    }
+    L = sc_or(c, L, part);
     if (c->rc) { dm_dfa_free(L); return NULL; }
     any = true;
   }

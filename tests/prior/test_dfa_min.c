@@ -1,0 +1,232 @@
+/* DFA minimisation: the fast version (Hopcroft, dm_dfa_minimize) against its plain
+ * reference twin (Moore's rounds, dm_dfa_minimize_reference) on random automata —
+ * the same tables (so the same language and the same number of states) — and both
+ * against the unminimised automaton on random words. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/prior/dfa.h"
+#include "../checkmain.h"
+
+#define TEST_RNG_SEED 0x5eedd1fa
+#include "../testrng.h"
+
+static int below(int n) { return (int)(rnd() % (uint64_t)n); }
+
+static dm_dfa *dfa_new(int n, int k) {
+  dm_dfa *d = calloc(1, sizeof *d);
+  ck_assert_ptr_nonnull(d);
+  d->nstates = n;
+  d->nclasses = k;
+  d->next = malloc((size_t)n * (size_t)k * sizeof *d->next);
+  d->accept = calloc((size_t)n, 1);
+  ck_assert(d->next && d->accept);
+  return d;
+}
+
+static dm_dfa *dfa_copy(const dm_dfa *a) {
+  dm_dfa *d = dfa_new(a->nstates, a->nclasses);
+  memcpy(d->class_of, a->class_of, sizeof d->class_of);
+  memcpy(d->next, a->next, (size_t)a->nstates * (size_t)a->nclasses * sizeof *d->next);
+  memcpy(d->accept, a->accept, (size_t)a->nstates);
+  return d;
+}
+
+/* Bytes spread over k classes, each class used by at least one byte. */
+static void random_classes(dm_dfa *d, int k) {
+  for (int b = 0; b < 256; b++) d->class_of[b] = (uint8_t)(b < k ? b : below(k));
+  for (int i = 255; i > 0; i--) { /* shuffle */
+    int j = below(i + 1);
+    uint8_t t = d->class_of[i];
+    d->class_of[i] = d->class_of[j];
+    d->class_of[j] = t;
+  }
+}
+
+/* A random automaton: n states, k classes, each transition dead with probability
+ * pdead/100, each state accepting with probability pacc/100. */
+static dm_dfa *random_dfa(int n, int k, int pdead, int pacc) {
+  dm_dfa *d = dfa_new(n, k);
+  random_classes(d, k);
+  for (int s = 0; s < n; s++) {
+    d->accept[s] = below(100) < pacc;
+    for (int c = 0; c < k; c++) d->next[(size_t)s * k + c] = below(100) < pdead ? -1 : below(n);
+  }
+  return d;
+}
+
+/* Each state of `base` copied 1..4 times; a transition goes to a random copy of its
+ * base target. The language is base's, with many equivalent states to merge. */
+static dm_dfa *inflate(const dm_dfa *base) {
+  int nb = base->nstates, k = base->nclasses;
+  int *copies = malloc((size_t)nb * sizeof *copies), *firstc = malloc((size_t)nb * sizeof *firstc);
+  ck_assert(copies && firstc);
+  int n = 0;
+  for (int s = 0; s < nb; s++) { firstc[s] = n; copies[s] = 1 + below(4); n += copies[s]; }
+  dm_dfa *d = dfa_new(n, k);
+  memcpy(d->class_of, base->class_of, sizeof d->class_of);
+  for (int s = 0; s < nb; s++)
+    for (int j = 0; j < copies[s]; j++) {
+      int q = firstc[s] + j;
+      d->accept[q] = base->accept[s];
+      for (int c = 0; c < k; c++) {
+        int32_t t = base->next[(size_t)s * k + c];
+        d->next[(size_t)q * k + c] = t < 0 ? -1 : firstc[t] + below(copies[t]);
+      }
+    }
+  free(copies);
+  free(firstc);
+  return d;
+}
+
+/* Random words over the bytes that name each class, plus the prefixes of accepted
+ * paths: the minimised automaton must agree with the original on all of them. */
+static void assert_same_language(const dm_dfa *orig, const dm_dfa *min) {
+  uint8_t rep[256];
+  int k = orig->nclasses;
+  for (int b = 255; b >= 0; b--) rep[orig->class_of[b]] = (uint8_t)b;
+  for (int t = 0; t < 200; t++) {
+    uint8_t w[24];
+    int len = below(24);
+    /* half the words follow live transitions of the original as long as possible */
+    int32_t s = 0;
+    for (int i = 0; i < len; i++) {
+      int c = below(k);
+      if (t % 2 && s >= 0)
+        for (int tries = 0; tries < k && orig->next[(size_t)s * k + c] < 0; tries++) c = (c + 1) % k;
+      w[i] = rep[c];
+      s = s >= 0 ? orig->next[(size_t)s * k + c] : -1;
+    }
+    int bad = -1; /* check's assertions are slow: one per word */
+    for (int l = 0; l <= len && bad < 0; l++)
+      if (dm_dfa_match(orig, w, (size_t)l) != dm_dfa_match(min, w, (size_t)l)) bad = l;
+    ck_assert_msg(bad < 0, "the minimised automaton disagrees on a word of %d bytes", bad);
+  }
+}
+
+/* Minimise with both versions; they must give the same tables. */
+static void check_one(const dm_dfa *orig) {
+  dm_dfa *fast = dfa_copy(orig), *ref = dfa_copy(orig);
+  ck_assert_int_eq(dm_dfa_minimize(fast), DM_OK);
+  ck_assert_int_eq(dm_dfa_minimize_reference(ref), DM_OK);
+  ck_assert_msg(dm_dfa_equal(fast, ref), "fast: %d states %d classes, reference: %d states %d classes",
+                fast->nstates, fast->nclasses, ref->nstates, ref->nclasses);
+  assert_same_language(orig, fast);
+  /* a minimal automaton stays as large (its numbering may change: states are
+   * numbered breadth-first in the order of the classes before they were merged) */
+  dm_dfa *again = dfa_copy(fast);
+  ck_assert_int_eq(dm_dfa_minimize(again), DM_OK);
+  ck_assert_int_eq(again->nstates, fast->nstates);
+  ck_assert_int_eq(again->nclasses, fast->nclasses);
+  dm_dfa_free(again);
+  dm_dfa_free(fast);
+  dm_dfa_free(ref);
+}
+
+START_TEST(random_automata) {
+  for (int t = 0; t < 3000; t++) {
+    int n = 1 + below(t < 1500 ? 12 : 80), k = 1 + below(t % 3 == 0 ? 3 : 9);
+    dm_dfa *d = random_dfa(n, k, below(90), below(60));
+    check_one(d);
+    dm_dfa_free(d);
+  }
+}
+END_TEST
+
+START_TEST(inflated_automata) {
+  /* many equivalent states: the minimal size is at most the base's */
+  for (int t = 0; t < 1500; t++) {
+    int n = 1 + below(40), k = 1 + below(6);
+    dm_dfa *base = random_dfa(n, k, below(80), 10 + below(40));
+    dm_dfa *d = inflate(base);
+    check_one(d);
+    dm_dfa *fb = dfa_copy(base), *fd = dfa_copy(d);
+    ck_assert_int_eq(dm_dfa_minimize(fb), DM_OK);
+    ck_assert_int_eq(dm_dfa_minimize(fd), DM_OK);
+    ck_assert(dm_dfa_equal(fb, fd));
+    dm_dfa_free(fb);
+    dm_dfa_free(fd);
+    dm_dfa_free(base);
+    dm_dfa_free(d);
+  }
+}
+END_TEST
+
+START_TEST(long_chains) {
+  /* a chain of len states into a cycle of period states, accepting where the cycle
+   * starts: a^(len + j*period). Distinguishing words are as long as the chain (Moore
+   * needs a round per state); the last period-1 chain states equal cycle states, so
+   * the minimal automaton has len + 1 states. */
+  for (int t = 0; t < 6; t++) {
+    int len = 100 + below(400), period = 1 + below(7), n = len + period;
+    dm_dfa *d = dfa_new(n, 2);
+    memset(d->class_of, 1, sizeof d->class_of);
+    d->class_of['a'] = 0;
+    for (int s = 0; s < n; s++) {
+      d->next[(size_t)s * 2] = s + 1 < n ? s + 1 : len;
+      d->next[(size_t)s * 2 + 1] = -1;
+      d->accept[s] = s == len;
+    }
+    check_one(d);
+    dm_dfa *m = dfa_copy(d);
+    ck_assert_int_eq(dm_dfa_minimize(m), DM_OK);
+    ck_assert_int_eq(m->nstates, len + 1);
+    dm_dfa_free(m);
+    dm_dfa_free(d);
+  }
+}
+END_TEST
+
+START_TEST(empty_and_trivial) {
+  dm_dfa *d = random_dfa(5, 3, 50, 0); /* nothing accepts */
+  dm_dfa *m = dfa_copy(d);
+  ck_assert_int_eq(dm_dfa_minimize(m), DM_OK);
+  ck_assert_int_eq(m->nstates, 1);
+  ck_assert(dm_dfa_is_empty(m));
+  check_one(d);
+  dm_dfa_free(m);
+  dm_dfa_free(d);
+  d = dfa_new(1, 1); /* the empty word only */
+  d->next[0] = -1;
+  d->accept[0] = 1;
+  check_one(d);
+  dm_dfa_free(d);
+}
+END_TEST
+
+START_TEST(compiled_patterns) {
+  /* automata from the regex compiler, re-inflated */
+  static const char *pats[] = {"[a-c]+x{2,5}", "(ab|a)*b", "[0-9]{1,3}(\\.[0-9]{1,3}){3}", "\"([^\"\\\\]|\\\\.)*\"",
+                               ".{0,12}", "(a|b)*a(a|b){6}"};
+  for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+    dm_dfa *d = NULL;
+    dm_error e;
+    ck_assert_int_eq(dm_dfa_from_pattern(pats[i], strlen(pats[i]), 0, &d, &e), DM_OK);
+    dm_dfa *dm = dfa_copy(d);
+    ck_assert_int_eq(dm_dfa_minimize(dm), DM_OK);
+    for (int t = 0; t < 20; t++) {
+      dm_dfa *big = inflate(d);
+      check_one(big);
+      ck_assert_int_eq(dm_dfa_minimize(big), DM_OK);
+      ck_assert(dm_dfa_equal(big, dm));
+      dm_dfa_free(big);
+    }
+    dm_dfa_free(dm);
+    dm_dfa_free(d);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("dfa_min");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, random_automata);
+  tcase_add_test(tc, inflated_automata);
+  tcase_add_test(tc, long_chains);
+  tcase_add_test(tc, empty_and_trivial);
+  tcase_add_test(tc, compiled_patterns);
+  suite_add_tcase(s, tc);
+  return dm_test_failures(s) ? 1 : 0;
+}
