@@ -45,7 +45,7 @@ static int verbose;
 static double lang_ms; /* verbose: the language alone (compiled again) */
 static void report(const char *what, double ms, const dm_canvas *c) {
   if (!verbose) return;
-  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0;
+  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0, rs = 0;
   for (int i = 0; i < ns; i++) {
     dm_canvas_slot_info in;
     dm_canvas_slot(c, i, &in);
@@ -53,10 +53,11 @@ static void report(const char *what, double ms, const dm_canvas *c) {
     rw += in.rows_walked;
     rt += in.rows_templated;
     nt += in.templates;
+    rs += in.rows_shifted;
     if (in.states > mx) mx = in.states;
   }
-  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates)  %.1f MB  %s\n",
-          ms, lang_ms, ns, st, mx, rw, rt, nt, dm_canvas_memory(c) / 1048576.0, what);
+  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates), %d shifted  %.1f MB  %s\n",
+          ms, lang_ms, ns, st, mx, rw, rt, nt, rs, dm_canvas_memory(c) / 1048576.0, what);
 }
 static size_t max_mem;
 static int specs, refused;

@@ -176,8 +176,9 @@ typedef struct dm_canvas_slot_info {
   int32_t states;     /* automaton states */
   int filler;         /* 0 none, 1 spaces, 2 EOS */
   /* diagnostics: rows built so far by walking the vocabulary, rows taken from
-   * shared templates, distinct templates used */
-  int32_t rows_walked, rows_templated, templates;
+   * shared templates, distinct templates used, rows derived from another layer of
+   * a counter */
+  int32_t rows_walked, rows_templated, templates, rows_shifted;
 } dm_canvas_slot_info;
 
 /* Bytes held by the canvas's token automata (rows and token sets built so far). */

@@ -52,6 +52,10 @@ struct dm_tokauto {
   int32_t *stack;
   size_t capstack;
   int32_t map[DM_TMPL_MAX_REGION];
+  int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
+  int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
+  int32_t *chain;             /* scratch: derivation chain */
+  int32_t shift_rows;
   uint8_t *tmode;             /* per state: 1 when its row comes from a template; then
                                  per state: 1 for free-text states */
   uint64_t *tmpbits;
@@ -86,7 +90,9 @@ size_t dm_tokauto_memory(const dm_tokauto *ta) {
   return m;
 }
 
-void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates) {
+void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
+                      int32_t *shifted_rows) {
+  if (shifted_rows) *shifted_rows = ta->shift_rows;
   if (byte_rows) *byte_rows = ta->byte_rows;
   if (template_rows) *template_rows = ta->tmpl_rows;
   if (templates) *templates = ta->nused;
@@ -159,6 +165,9 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->stack);
   free(ta->tmpbits);
   free(ta->tmode);
+  free(ta->sigma);
+  free(ta->pre);
+  free(ta->chain);
   dm_tokcache_free(ta->own_cache);
   free(ta);
 }
@@ -403,11 +412,232 @@ out:
   return rc;
 }
 
+/* ------------------------------------------------------------------ shifted rows */
+
+/* Counters (maxLength, {m,n}) make layers of states that behave alike, each with
+ * one unit less budget. A shift σ maps a state to its counterpart one layer on:
+ * wherever σ(x) is alive, σ(δ(x, c)) = δ(σ(x), c), a move that dies from x dies from
+ * σ(x), and acceptance agrees. Then every token t has δT(σ(x), t) = σ(δT(x, t)), so
+ * the row of σ(x) is the row of x with its next states mapped through σ (groups
+ * whose image dies are dropped): the walk is done once per counter, not per layer. */
+
+#define SHIFT_LIMIT 8192 /* states a verification may assign */
+
+/* Extend σ from the seed x -> y; on a contradiction undo and return false. */
+static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, int32_t *touched) {
+  const dm_dfa *d = ta->dfa;
+  int32_t *sg = ta->sigma;
+  int32_t nt = 0, qh = 0, qt = 0;
+  bool ok = true;
+  sg[x0] = y0;
+  touched[nt++] = x0;
+  queue[qt++] = x0;
+  while (qh < qt && ok) {
+    int32_t x = queue[qh++], sx = sg[x];
+    if (d->accept[x] != d->accept[sx]) { ok = false; break; }
+    const int32_t *rx = d->next + (size_t)x * (size_t)d->nclasses, *ry = d->next + (size_t)sx * (size_t)d->nclasses;
+    for (int c = 0; c < d->nclasses && ok; c++) {
+      int32_t a = rx[c], b = ry[c];
+      if (a < 0) { ok = b < 0; continue; }
+      if (sg[a] == -2) {
+        if (nt == SHIFT_LIMIT) { ok = false; break; }
+        sg[a] = b < 0 ? -1 : b;
+        touched[nt++] = a;
+        if (b >= 0) queue[qt++] = a;
+      } else {
+        ok = sg[a] == (b < 0 ? -1 : b);
+      }
+    }
+  }
+  /* From a state whose image dies, every state reachable must have no image (dead
+     or never met) or be a fixed point (outside the counter: a token that went past
+     the budget is dead from the shifted state, and such tokens reach only targets
+     that derive_row drops or checks one by one). */
+  if (ok) {
+    uint8_t *seen = calloc((size_t)d->nstates, 1);
+    int32_t *stack = malloc((size_t)d->nstates * sizeof *stack), sp = 0;
+    if (!seen || !stack) ok = false;
+    for (int32_t i = 0; i < nt && ok; i++)
+      if (sg[touched[i]] == -1 && !seen[touched[i]]) {
+        seen[touched[i]] = 1;
+        stack[sp++] = touched[i];
+      }
+    while (sp && ok) {
+      const int32_t *r = d->next + (size_t)stack[--sp] * (size_t)d->nclasses;
+      for (int c = 0; c < d->nclasses && ok; c++) {
+        int32_t b = r[c];
+        if (b < 0 || seen[b] || sg[b] == b) continue;
+        if (sg[b] >= 0) { ok = false; break; }
+        seen[b] = 1;
+        stack[sp++] = b;
+      }
+    }
+    free(seen);
+    free(stack);
+  }
+  if (!ok) {
+    for (int32_t i = 0; i < nt; i++) sg[touched[i]] = -2;
+    return false;
+  }
+  for (int32_t i = 0; i < nt; i++) {
+    int32_t a = touched[i], b = sg[a];
+    if (b >= 0 && b != a && ta->pre[b] < 0) ta->pre[b] = a;
+  }
+  return true;
+}
+
+/* Find shifts: seeds are free-text states x with a free-text successor y != x whose
+ * moves die and live on the same classes. */
+static int find_shifts(dm_tokauto *ta) {
+  const dm_dfa *d = ta->dfa;
+  int32_t n = d->nstates;
+  wants_template(ta, 0); /* computes the free-text flags */
+  if (!ta->tmode) return DM_ENOMEM;
+  const uint8_t *heavy = ta->tmode + n;
+  ta->sigma = malloc((size_t)n * sizeof *ta->sigma);
+  ta->pre = malloc((size_t)n * sizeof *ta->pre);
+  ta->chain = malloc((size_t)ta->nq * sizeof *ta->chain);
+  int32_t *queue = malloc((size_t)SHIFT_LIMIT * sizeof *queue), *touched = malloc((size_t)SHIFT_LIMIT * sizeof *touched);
+  if (!ta->sigma || !ta->pre || !ta->chain || !queue || !touched) {
+    free(queue);
+    free(touched);
+    return DM_ENOMEM;
+  }
+  for (int32_t i = 0; i < n; i++) ta->sigma[i] = -2, ta->pre[i] = -1;
+  for (int32_t x = 0; x < n; x++) {
+    if (!heavy[x] || ta->sigma[x] != -2) continue;
+    const int32_t *rx = d->next + (size_t)x * (size_t)d->nclasses;
+    for (int c = 0; c < d->nclasses; c++) {
+      int32_t y = rx[c];
+      if (y < 0 || y == x || !heavy[y] || ta->sigma[x] != -2) continue;
+      const int32_t *ry = d->next + (size_t)y * (size_t)d->nclasses;
+      int same = 1;
+      for (int c2 = 0; c2 < d->nclasses && same; c2++) same = (rx[c2] < 0) == (ry[c2] < 0);
+      if (same && try_shift(ta, x, y, queue, touched)) break;
+    }
+  }
+  free(queue);
+  free(touched);
+  return DM_OK;
+}
+
+/* The row of q as the image of its preimage's row (built). DM_OK; 1 when it does not
+ * apply (two groups with one image); DM_ENOMEM. */
+static int derive_row(dm_tokauto *ta, int32_t q) {
+  int32_t p = ta->pre[q];
+  const dm_tokrow *src = &ta->rows[p];
+  const rowx *sx = &ta->rx[p];
+  dm_tokrow *row = &ta->rows[q];
+  rowx *x = &ta->rx[q];
+  int32_t n = 0, total = 0, rc = DM_ENOMEM;
+  int32_t *img = malloc((size_t)(src->n ? src->n : 1) * sizeof *img);
+  if (!img) return DM_ENOMEM;
+  for (int32_t k = 0; k < src->n; k++) img[k] = -1;
+  for (int32_t k = 0; k < src->n; k++) {
+    int32_t y = src->next[k], z = y == ta->qe ? ta->qe : ta->sigma[y];
+    img[k] = z;
+    if (z < 0) continue;
+    if (ta->slot_of[z] >= 0) { rc = 1; goto out; } /* not one-to-one */
+    if (z == y && y != ta->qe && sx->tj[k] >= 0) { rc = 1; goto out; } /* a fixed point: see below */
+    ta->slot_of[z] = k;
+    n++;
+    total += sx->nodes_off[k + 1] - sx->nodes_off[k];
+  }
+  size_t n1 = (size_t)(n ? n : 1);
+  row->n = n;
+  row->next = malloc(n1 * sizeof *row->next);
+  row->succ = calloc(ta->qwords, sizeof *row->succ);
+  x->tm = sx->tm;
+  x->tj = malloc(n1 * sizeof *x->tj);
+  x->set = malloc(n1 * sizeof *x->set);
+  x->count = malloc(n1 * sizeof *x->count);
+  x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
+  x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
+  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
+  int32_t j = 0, at = 0;
+  for (int32_t k = 0; k < src->n; k++) {
+    if (img[k] < 0) continue;
+    x->nodes_off[j] = at;
+    if (img[k] == src->next[k] && img[k] != ta->qe) {
+      /* a target outside the counter: tokens that went past the budget reach it from
+         p but die from q; keep the nodes whose bytes still lead there from q */
+      int32_t cnt = 0;
+      for (int32_t i = sx->nodes_off[k]; i < sx->nodes_off[k + 1]; i++) {
+        int32_t b = sx->nodes[i], t0 = ta->vocab->trie[b].first_token;
+        size_t len;
+        const uint8_t *bytes = dm_vocab_bytes(ta->vocab, t0, &len);
+        if (dm_dfa_run(ta->dfa, q, bytes, len) != img[k]) continue;
+        x->nodes[at++] = b;
+        cnt += byte_node_tokens(ta->vocab, b);
+      }
+      if (!cnt) continue; /* nothing left: no group */
+      x->tj[j] = -1;
+      x->set[j] = -1;
+      x->count[j] = cnt;
+    } else {
+      x->tj[j] = sx->tj[k];
+      x->set[j] = sx->set[k];
+      x->count[j] = sx->count[k];
+      int32_t len = sx->nodes_off[k + 1] - sx->nodes_off[k];
+      if (len) memcpy(x->nodes + at, sx->nodes + sx->nodes_off[k], (size_t)len * sizeof *x->nodes);
+      at += len;
+    }
+    row->next[j] = img[k];
+    row->succ[img[k] >> 6] |= (uint64_t)1 << (img[k] & 63);
+    j++;
+  }
+  row->n = n = j;
+  x->nodes_off[n] = at;
+  ta->memory += (size_t)n * 20 + (size_t)total * 4 + ta->qwords * 8;
+  ta->shift_rows++;
+  rc = DM_OK;
+out:
+  for (int32_t k = 0; k < src->n; k++)
+    if (img[k] >= 0 && ta->slot_of[img[k]] == k) ta->slot_of[img[k]] = -1;
+  free(img);
+  if (rc) {
+    free(row->next);
+    free(row->succ);
+    free(x->tj);
+    free(x->set);
+    free(x->count);
+    free(x->nodes_off);
+    free(x->nodes);
+    memset(row, 0, sizeof *row);
+    memset(x, 0, sizeof *x);
+  }
+  return rc;
+}
+
+static int build_or_derive(dm_tokauto *ta, int32_t q) {
+  if (q < ta->dfa->nstates && ta->pre && ta->pre[q] >= 0 && ta->built[ta->pre[q]]) {
+    int rc = derive_row(ta, q);
+    if (rc <= 0) return rc;
+  }
+  return build_row(ta, q);
+}
+
 const dm_tokrow *dm_tokauto_row(dm_tokauto *ta, int32_t q) {
   if (q < 0 || q >= ta->nq) return NULL;
   if (!ta->built[q]) {
-    if (build_row(ta, q)) return NULL;
-    ta->built[q] = 1;
+    if (!ta->sigma && find_shifts(ta)) return NULL;
+    /* build the chain of preimages bottom up (a cycle just stops the chain) */
+    int32_t len = 0, s = q;
+    while (s < ta->dfa->nstates && !ta->built[s] && len < ta->nq) {
+      ta->chain[len++] = s;
+      s = ta->pre[s];
+      if (s < 0) break;
+    }
+    for (int32_t i = len - 1; i >= 0; i--) {
+      int32_t t = ta->chain[i];
+      if (ta->built[t]) continue;
+      if (build_or_derive(ta, t)) return NULL;
+      ta->built[t] = 1;
+    }
+    if (!ta->built[q]) { /* the EOS state */
+      if (build_row(ta, q)) return NULL;
+      ta->built[q] = 1;
+    }
   }
   return &ta->rows[q];
 }

@@ -150,7 +150,7 @@ START_TEST(rows_match_brute_force_synthetic) {
   dm_vocab *v = synthetic_vocab(&eos);
   dm_tokcache *cache = NULL;
   ck_assert_int_eq(dm_tokcache_new(v, &cache), DM_OK);
-  int32_t templated = 0, walked = 0;
+  int32_t templated = 0, walked = 0, shifted = 0;
   const int ns = (int)(sizeof schemas / sizeof schemas[0]), nr = (int)(sizeof regexes / sizeof regexes[0]);
   for (int i = 0; i < ns + nr; i++) {
     dm_dfa *d = i < ns ? schema_dfa(schemas[i]) : regex_dfa(regexes[i - ns]);
@@ -159,17 +159,19 @@ START_TEST(rows_match_brute_force_synthetic) {
       /* the second automaton of each DFA shares the cache's templates */
       ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, with_eos ? cache : NULL, &ta), DM_OK);
       check_rows(ta, v, 0);
-      int32_t w, t, nt;
-      dm_tokauto_stats(ta, &w, &t, &nt);
+      int32_t w, t, nt, sh;
+      dm_tokauto_stats(ta, &w, &t, &nt, &sh);
       walked += w;
+      shifted += sh;
       templated += t;
       dm_tokauto_free(ta);
     }
     dm_dfa_free(d);
   }
-  printf("synthetic vocabulary: %d rows walked, %d from templates\n", walked, templated);
-  ck_assert_int_gt(templated, 100); /* the template path was exercised */
+  printf("synthetic vocabulary: %d rows walked, %d from templates, %d shifted\n", walked, templated, shifted);
+  ck_assert_int_gt(templated, 100); /* each way of building rows was exercised */
   ck_assert_int_gt(walked, 100);
+  ck_assert_int_gt(shifted, 100);
   dm_tokcache_free(cache);
   dm_vocab_free(v);
 }
@@ -192,7 +194,7 @@ START_TEST(rows_match_brute_force_qwen3) {
     ck_assert_int_eq(dm_tokauto_new(d, v, eos, cache, &ta), DM_OK);
     check_rows(ta, v, 40);
     int32_t t;
-    dm_tokauto_stats(ta, NULL, &t, NULL);
+    dm_tokauto_stats(ta, NULL, &t, NULL, NULL);
     templated += t;
     dm_tokauto_free(ta);
     dm_dfa_free(d);
