@@ -47,7 +47,7 @@ typedef struct dm_tmpl {
   struct dm_tmpl *chain;
 } dm_tmpl;
 
-/* heavy[q] = 1 for the "free text" states of dfa (at least 64 bytes lead
+/* heavy[q] = 1 for the "free text" states of dfa (at least 32 bytes lead
  * somewhere), else 0 (nstates entries). */
 void dm_tmpl_heavy_states(const dm_dfa *dfa, uint8_t *heavy);
 

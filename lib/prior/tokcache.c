@@ -157,7 +157,7 @@ void dm_tmpl_heavy_states(const dm_dfa *d, uint8_t *heavy) {
     const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
     int alive = 0;
     for (int c = 0; c < d->nclasses; c++) alive += row[c] >= 0 ? size[c] : 0;
-    heavy[q] = alive >= 64;
+    heavy[q] = alive >= 32;
   }
 }
 
