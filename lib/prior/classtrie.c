@@ -19,13 +19,11 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
   ct->cap = 1024;
   ct->nodes = malloc((size_t)ct->cap * sizeof *ct->nodes);
   int32_t *child = malloc((size_t)ct->cap * k * sizeof *child); /* dense: class node x class */
-  ct->tok_next = malloc((size_t)vocab->n * sizeof *ct->tok_next);
   int32_t *map = malloc((size_t)vocab->ntrie * sizeof *map);
-  if (!ct->nodes || !child || !ct->tok_next || !map) goto oom;
+  if (!ct->nodes || !child || !map) goto oom;
   ct->nodes[0] = (dm_cnode){-1, -1, -1, 0, 0};
   for (size_t c = 0; c < k; c++) child[c] = -1;
   ct->n = 1;
-  for (int32_t t = 0; t < vocab->n; t++) ct->tok_next[t] = -1;
   map[0] = 0;
   /* parents come before children: one pass in node order maps each byte node to
      the class node of its projection */
@@ -52,8 +50,7 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
     }
     map[bn] = cc;
     for (int32_t t = vocab->trie[bn].first_token; t >= 0; t = vocab->next_same[t]) {
-      ct->tok_next[t] = ct->nodes[cc].first_token;
-      ct->nodes[cc].first_token = t;
+      if (ct->nodes[cc].first_token < 0) ct->nodes[cc].first_token = t;
       ct->nodes[cc].ntokens++;
     }
   }
@@ -69,8 +66,24 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
   memcpy(fill, ct->pre_off, ((size_t)ct->n + 1) * sizeof *fill);
   for (int32_t b = 1; b < vocab->ntrie; b++) ct->pre[fill[map[b]]++] = b;
   free(fill);
+  /* tokens grouped by class node, contiguous */
+  ct->tok_off = malloc(((size_t)ct->n + 1) * sizeof *ct->tok_off);
+  int32_t ntok = 0;
+  if (!ct->tok_off) goto oom;
+  for (int32_t i = 0; i < ct->n; i++) {
+    ct->tok_off[i] = ntok;
+    ntok += ct->nodes[i].ntokens;
+  }
+  ct->tok_off[ct->n] = ntok;
+  ct->toks = malloc((size_t)(ntok ? ntok : 1) * sizeof *ct->toks);
+  fill = malloc(((size_t)ct->n + 1) * sizeof *fill);
+  if (!ct->toks || !fill) { free(fill); goto oom; }
+  memcpy(fill, ct->tok_off, ((size_t)ct->n + 1) * sizeof *fill);
+  for (int32_t b = 1; b < vocab->ntrie; b++)
+    for (int32_t t = vocab->trie[b].first_token; t >= 0; t = vocab->next_same[t]) ct->toks[fill[map[b]]++] = t;
+  free(fill);
   free(map);
-  ct->memory = (size_t)ct->n * (sizeof *ct->nodes + 4) + (size_t)vocab->n * 4 + (size_t)vocab->ntrie * 4;
+  ct->memory = (size_t)ct->n * (sizeof *ct->nodes + 8) + (size_t)ntok * 4 + (size_t)vocab->ntrie * 4;
   *out = ct;
   return DM_OK;
 oom:
@@ -88,7 +101,8 @@ dm_classtrie *dm_classtrie_ref(dm_classtrie *ct) {
 void dm_classtrie_unref(dm_classtrie *ct) {
   if (!ct || --ct->refs > 0) return;
   free(ct->nodes);
-  free(ct->tok_next);
+  free(ct->tok_off);
+  free(ct->toks);
   free(ct->pre_off);
   free(ct->pre);
   free(ct);

@@ -17,7 +17,7 @@
 
 typedef struct dm_cnode {
   int32_t first_child, next_sibling;
-  int32_t first_token;  /* first token ending here, -1 when none */
+  int32_t first_token;  /* a token ending here, -1 when none */
   int32_t ntokens;
   uint8_t cls;
 } dm_cnode;
@@ -29,7 +29,8 @@ typedef struct dm_classtrie {
   uint8_t rep[256];     /* a byte of each class */
   dm_cnode *nodes;
   int32_t n, cap;
-  int32_t *tok_next;    /* next token of the same node, -1 at the end */
+  int32_t *tok_off;     /* n + 1 offsets into toks */
+  int32_t *toks;        /* the tokens of each node, contiguous */
   int32_t *pre_off;     /* n + 1 offsets into pre */
   int32_t *pre;         /* byte-trie nodes per class-trie node */
   size_t memory;        /* bytes held */

@@ -737,7 +737,7 @@ const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t
 
 uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
 
-#define SMALL_GROUP 64
+#define SMALL_GROUP 1024
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];

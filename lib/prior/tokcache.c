@@ -395,8 +395,10 @@ dm_cset *dm_tmpl_set(dm_tmpl *t, int32_t j) {
     uint64_t *b = calloc(t->vwords, sizeof *b);
     if (!b) return NULL;
     for (int32_t i = t->g_off[j]; i < t->g_off[j + 1]; i++)
-      for (int32_t tok = t->ct->nodes[t->g_nodes[i]].first_token; tok >= 0; tok = t->ct->tok_next[tok])
+      for (int32_t x = t->ct->tok_off[t->g_nodes[i]], e = t->ct->tok_off[t->g_nodes[i] + 1]; x < e; x++) {
+        int32_t tok = t->ct->toks[x];
         b[tok >> 6] |= (uint64_t)1 << (tok & 63);
+      }
     t->bits[j] = pool_intern(t->pool, b);
     free(b);
   }
