@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -57,6 +57,10 @@ tests_prior_test_feasible_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime
 tests_prior_test_tokauto_SOURCES = tests/prior/test_tokauto.c
 tests_prior_test_tokauto_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
 tests_prior_test_tokauto_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS) $(DM_TEST_LIBS)
+
+tests_prior_test_anyorder_regex_SOURCES = tests/prior/test_anyorder_regex.c
+tests_prior_test_anyorder_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)
+tests_prior_test_anyorder_regex_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(DM_TEST_LIBS)
 
 tests_prior_test_feasible_real_SOURCES = tests/prior/test_feasible_real.c
 tests_prior_test_feasible_real_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
@@ -95,7 +99,7 @@ tests_prior_anyorder_gen_SOURCES = tests/prior/anyorder_gen.c
 tests_prior_anyorder_gen_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 tests_prior_anyorder_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
 TESTS += tests/prior/anyorder.sh
-EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py
+EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py tests/prior/regexgen.h
 
 DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh
 TESTS += $(DM_CLI_TESTS)
