@@ -1,6 +1,7 @@
 /* The token-automaton cache: class tries per byte partition and row templates per
  * region shape, shared by every automaton over one vocabulary. */
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tmpl.h"
@@ -64,6 +65,8 @@ static void pool_release(dm_setpool *p, dm_cset *s) {
 struct dm_tokcache {
   const dm_vocab *vocab;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
+  uint64_t trie_hash[CACHE_TRIES];
+  uint8_t pair[256 * 32];           /* scratch bitset (P class, DFA class), all zero between uses */
   int ntries, next_evict;
   dm_tmpl *bucket[CACHE_BUCKETS];   /* one reference each */
   int ntemplates;
@@ -118,15 +121,27 @@ size_t dm_tokcache_memory(const dm_tokcache *c) {
 }
 
 /* The class trie of a partition (borrowed from the cache; NULL on OOM). */
+static uint64_t hash_partition(const uint8_t class_of[256]) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL, w;
+  for (int i = 0; i < 256; i += 8) {
+    memcpy(&w, class_of + i, 8);
+    h = (h ^ w) * 0x100000001B3ULL + (h >> 29);
+  }
+  return h;
+}
+
 static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256]) {
+  uint64_t h = hash_partition(class_of);
   for (int i = 0; i < c->ntries; i++)
-    if (memcmp(c->tries[i]->class_of, class_of, 256) == 0) return c->tries[i];
+    if (c->trie_hash[i] == h && memcmp(c->tries[i]->class_of, class_of, 256) == 0) return c->tries[i];
   dm_classtrie *ct = NULL;
   if (dm_classtrie_new(c->vocab, class_of, &ct)) return NULL;
   if (c->ntries < CACHE_TRIES) {
+    c->trie_hash[c->ntries] = h;
     c->tries[c->ntries++] = ct;
   } else { /* round robin; templates keep their own references */
     dm_classtrie_unref(c->tries[c->next_evict]);
+    c->trie_hash[c->next_evict] = h;
     c->tries[c->next_evict] = ct;
     c->next_evict = (c->next_evict + 1) % CACHE_TRIES;
   }
@@ -182,14 +197,19 @@ static int utf8_kind(int b) {
 /* Refine a byte partition by a key per byte (with_old: the pair (old class, key);
  * else the key alone), classes renumbered by first byte. Returns the class count. */
 static int refine(uint8_t class_of[256], const int32_t key[256], int with_old) {
-  int64_t seen[256];
-  int n = 0;
+  int64_t seen[256], last = INT64_MIN;
+  int n = 0, li = 0;
   uint8_t out[256];
   for (int b = 0; b < 256; b++) {
     int64_t k = with_old ? (int64_t)key[b] * 256 + class_of[b] : key[b];
-    int i = 0;
-    while (i < n && seen[i] != k) i++;
-    if (i == n) seen[n++] = k;
+    int i = li;
+    if (k != last) { /* runs of equal keys are the common case */
+      i = 0;
+      while (i < n && seen[i] != k) i++;
+      if (i == n) seen[n++] = k;
+      last = k;
+      li = i;
+    }
     out[b] = (uint8_t)i;
   }
   memcpy(class_of, out, 256);
@@ -271,21 +291,20 @@ out:
 /* The region of q under partition class_of (np classes):
  * codes and map filled, *nrel set; heavy states met outside the region are listed
  * in cand (up to 8, *ncand). scratch entries are left -1. */
-static void region(const dm_dfa *d, const uint8_t *heavy, int32_t q, const uint8_t class_of[256], int np,
+static void region(uint8_t *pair_seen, const dm_dfa *d, const uint8_t *heavy, int32_t q, const uint8_t class_of[256], int np,
                    int32_t *codes, int32_t *map, int *nrel_out, int32_t *scratch, int32_t cand[8], int *ncand) {
   /* the DFA classes inside each P class (dl[off[k] .. off[k+1])): a state is
      compatible with P when it maps all of them to one target */
   uint8_t dl[512];
   int off[257], fill[256];
-  uint8_t pair_seen[256][32];
   memset(off, 0, sizeof off);
-  memset(pair_seen, 0, sizeof pair_seen);
-  for (int pass = 0; pass < 2; pass++) {
+  for (int pass = 0; pass < 2; pass++) { /* pass 0 sets the bits, pass 1 clears them */
     for (int b = 0; b < 256; b++) {
       int dc = d->class_of[b], k = class_of[b];
       uint8_t bit = (uint8_t)(1 << (dc & 7));
-      if ((pair_seen[k][dc >> 3] & bit) == (pass ? 0 : bit)) continue;
-      pair_seen[k][dc >> 3] ^= bit;
+      uint8_t *cell = &pair_seen[k * 32 + (dc >> 3)];
+      if ((*cell & bit) == (pass ? 0 : bit)) continue;
+      *cell ^= bit;
       if (pass == 0) off[k + 1]++;
       else dl[fill[k]++] = (uint8_t)dc;
     }
@@ -341,7 +360,7 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
   if (!c->codes && !(c->codes = malloc((size_t)DM_TMPL_MAX_REGION * 256 * sizeof *c->codes))) return NULL;
   int32_t *codes = c->codes;
   for (int round = 0;; round++) {
-    region(d, heavy, q, class_of, np, codes, map, &nrel, scratch, cand, &ncand);
+    region(c->pair, d, heavy, q, class_of, np, codes, map, &nrel, scratch, cand, &ncand);
     if (!ncand || round == 4) break;
     for (int i = 0; i < ncand; i++) {
       const int32_t *r2 = d->next + (size_t)cand[i] * (size_t)d->nclasses;
