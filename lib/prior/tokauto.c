@@ -51,6 +51,7 @@ struct dm_tokauto {
   int32_t ng, capg;
   int32_t *stack;
   size_t capstack;
+  int32_t *root_off, *root_kids; /* the byte trie root's children by DFA class */
   int32_t map[DM_TMPL_MAX_REGION];
   int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
@@ -163,6 +164,8 @@ void dm_tokauto_free(dm_tokauto *ta) {
   for (int32_t i = 0; i < ta->capg; i++) free(ta->g[i].nodes);
   free(ta->g);
   free(ta->stack);
+  free(ta->root_off);
+  free(ta->root_kids);
   free(ta->tmpbits);
   free(ta->tmode);
   free(ta->sigma);
@@ -229,6 +232,27 @@ static int group_add_node(dm_tokauto *ta, int32_t to, int32_t node) {
 }
 
 /* Walk the byte trie below `node` from state s. */
+/* One child of a byte walk: record its tokens, push it when it has children. */
+static inline int walk_child(dm_tokauto *ta, int32_t ch, int32_t s2, size_t *sp) {
+  const dm_trie_node *trie = ta->vocab->trie;
+  if (trie[ch].first_token >= 0 && group_add_node(ta, s2, ch)) return DM_ENOMEM;
+  if (trie[ch].first_child >= 0) {
+    if (*sp == ta->capstack) {
+      size_t cap = ta->capstack * 2;
+      int32_t *ns = realloc(ta->stack, cap * 2 * sizeof *ns);
+      if (!ns) return DM_ENOMEM;
+      ta->stack = ns;
+      ta->capstack = cap;
+    }
+    ta->stack[2 * *sp] = ch;
+    ta->stack[2 * *sp + 1] = s2;
+    (*sp)++;
+  }
+  return DM_OK;
+}
+
+/* Walk the byte trie below `node` from state s. At the root the children are
+ * visited by DFA class, so that dead classes cost nothing. */
 static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
   const dm_dfa *d = ta->dfa;
   const dm_trie_node *trie = ta->vocab->trie;
@@ -238,29 +262,37 @@ static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
     ta->stack = ns;
     ta->capstack = 64;
   }
-  size_t sp = 1;
-  ta->stack[0] = node;
-  ta->stack[1] = s;
+  size_t sp = 0;
+  if (node == 0) {
+    if (!ta->root_off) { /* the root's children grouped by class */
+      int32_t *off = calloc((size_t)d->nclasses + 1, sizeof *off), *kids = malloc(256 * sizeof *kids), fill[256];
+      if (!off || !kids) { free(off); free(kids); return DM_ENOMEM; }
+      for (int32_t ch = trie[0].first_child; ch >= 0; ch = trie[ch].next_sibling) off[d->class_of[trie[ch].byte] + 1]++;
+      for (int c = 0; c < d->nclasses; c++) off[c + 1] += off[c];
+      memcpy(fill, off, (size_t)d->nclasses * sizeof *off);
+      for (int32_t ch = trie[0].first_child; ch >= 0; ch = trie[ch].next_sibling) kids[fill[d->class_of[trie[ch].byte]]++] = ch;
+      ta->root_off = off;
+      ta->root_kids = kids;
+    }
+    const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+    for (int c = 0; c < d->nclasses; c++) {
+      int32_t s2 = row[c];
+      if (s2 < 0) continue;
+      for (int32_t i = ta->root_off[c]; i < ta->root_off[c + 1]; i++)
+        if (walk_child(ta, ta->root_kids[i], s2, &sp)) return DM_ENOMEM;
+    }
+  } else {
+    ta->stack[0] = node;
+    ta->stack[1] = s;
+    sp = 1;
+  }
   while (sp) {
     sp--;
     int32_t nd = ta->stack[2 * sp], st = ta->stack[2 * sp + 1];
     const int32_t *row = d->next + (size_t)st * (size_t)d->nclasses;
     for (int32_t ch = trie[nd].first_child; ch >= 0; ch = trie[ch].next_sibling) {
       int32_t s2 = row[d->class_of[trie[ch].byte]];
-      if (s2 < 0) continue;
-      if (trie[ch].first_token >= 0 && group_add_node(ta, s2, ch)) return DM_ENOMEM;
-      if (trie[ch].first_child >= 0) {
-        if (sp == ta->capstack) {
-          size_t cap = ta->capstack * 2;
-          int32_t *ns = realloc(ta->stack, cap * 2 * sizeof *ns);
-          if (!ns) return DM_ENOMEM;
-          ta->stack = ns;
-          ta->capstack = cap;
-        }
-        ta->stack[2 * sp] = ch;
-        ta->stack[2 * sp + 1] = s2;
-        sp++;
-      }
+      if (s2 >= 0 && walk_child(ta, ch, s2, &sp)) return DM_ENOMEM;
     }
   }
   return DM_OK;
