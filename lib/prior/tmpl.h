@@ -20,8 +20,6 @@ typedef struct dm_cset {
   struct dm_cset *chain;
   uint64_t hash;
   int refs;
-  const void *stamp_owner;  /* the last automaton that OR'd it, and in which round */
-  uint32_t stamp_round;
   uint64_t bits[];
 } dm_cset;
 

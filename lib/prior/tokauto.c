@@ -52,6 +52,9 @@ struct dm_tokauto {
   int32_t *stack;
   size_t capstack;
   int32_t *root_off, *root_kids; /* the byte trie root's children by DFA class */
+  const void **seen_key;      /* pooled sets OR'd in the current round (hash set) */
+  uint32_t *seen_round, seen_round_of;
+  size_t seen_cap, seen_n;
   int32_t map[DM_TMPL_MAX_REGION];
   int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
@@ -165,6 +168,8 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->g);
   free(ta->stack);
   free(ta->root_off);
+  free(ta->seen_key);
+  free(ta->seen_round);
   free(ta->root_kids);
   free(ta->tmpbits);
   free(ta->tmode);
@@ -769,6 +774,44 @@ const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t
 
 uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
 
+/* Was the pooled set p already OR'd in this round? Marks it. 1 / 0, or -1 on OOM.
+ * (A small hash set of this automaton's own: the pooled sets are shared with other
+ * automata, so no mark is kept on them.) */
+static int seen_in_round(dm_tokauto *ta, const void *p, uint32_t round) {
+  if (ta->seen_n * 2 >= ta->seen_cap || ta->seen_round_of != round) {
+    if (ta->seen_round_of != round) ta->seen_n = 0;
+    if (ta->seen_n * 2 >= ta->seen_cap) {
+      size_t cap = ta->seen_cap ? ta->seen_cap * 2 : 256;
+      const void **k = malloc(cap * sizeof *k);
+      uint32_t *r = calloc(cap, sizeof *r);
+      if (!k || !r) { free(k); free(r); return -1; }
+      /* re-insert this round's entries */
+      for (size_t i = 0; i < ta->seen_cap; i++)
+        if (ta->seen_round[i] == round && ta->seen_round_of == round) {
+          size_t j = ((uintptr_t)ta->seen_key[i] >> 4) & (cap - 1);
+          while (r[j] == round) j = (j + 1) & (cap - 1);
+          k[j] = ta->seen_key[i];
+          r[j] = round;
+        }
+      free(ta->seen_key);
+      free(ta->seen_round);
+      ta->seen_key = k;
+      ta->seen_round = r;
+      ta->seen_cap = cap;
+    }
+    ta->seen_round_of = round;
+  }
+  size_t j = ((uintptr_t)p >> 4) & (ta->seen_cap - 1);
+  while (ta->seen_round[j] == round) {
+    if (ta->seen_key[j] == p) return 1;
+    j = (j + 1) & (ta->seen_cap - 1);
+  }
+  ta->seen_key[j] = p;
+  ta->seen_round[j] = round;
+  ta->seen_n++;
+  return 0;
+}
+
 #define SMALL_GROUP 1024
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
@@ -777,9 +820,9 @@ int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint3
     /* exactly a template's set: OR the pooled set, once per round */
     dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
     if (!cs) return DM_ENOMEM;
-    if (cs->stamp_owner == ta && cs->stamp_round == round) return DM_OK;
-    cs->stamp_owner = ta;
-    cs->stamp_round = round;
+    int seen = seen_in_round(ta, cs, round);
+    if (seen < 0) return DM_ENOMEM;
+    if (seen) return DM_OK;
     for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
     return DM_OK;
   }

@@ -46,8 +46,6 @@ static dm_cset *pool_intern(dm_setpool *p, const uint64_t *bits) {
   if (!s) return NULL;
   s->hash = h;
   s->refs = 1;
-  s->stamp_owner = NULL;
-  s->stamp_round = 0;
   memcpy(s->bits, bits, p->vwords * 8);
   s->chain = *slot;
   *slot = s;

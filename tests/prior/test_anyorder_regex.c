@@ -22,7 +22,7 @@
 static char g_tok_path[2][4096];
 
 /* Fill every mask of c in a random order with a random allowed token. */
-static void fill(dm_canvas *c, uint64_t *bits) {
+static void fill(dm_canvas *c, uint64_t *bits, const char *what) {
   int32_t n = dm_canvas_length(c);
   int32_t *order = malloc((size_t)(n ? n : 1) * sizeof *order);
   for (int32_t i = 0; i < n; i++) order[i] = i;
@@ -35,12 +35,12 @@ static void fill(dm_canvas *c, uint64_t *bits) {
     int32_t pos = order[i];
     if (dm_canvas_token(c, pos) >= 0) continue;
     int32_t cnt = dm_canvas_allowed(c, pos, bits);
-    ck_assert_msg(cnt > 0, "no token allowed at %d: the canvas is stuck", pos);
+    ck_assert_msg(cnt > 0, "%s: no token allowed at %d: the canvas is stuck", what, pos);
     int32_t pick = (int32_t)(rnd() % (uint64_t)cnt), tok = -1;
     for (size_t w = 0; tok < 0; w++)
       for (uint64_t b = bits[w]; b; b &= b - 1)
         if (pick-- == 0) { tok = (int32_t)(w * 64 + (size_t)__builtin_ctzll(b)); break; }
-    ck_assert_int_eq(dm_canvas_commit(c, pos, tok), DM_OK);
+    ck_assert_msg(dm_canvas_commit(c, pos, tok) == DM_OK, "%s: commit of an allowed token refused", what);
   }
   ck_assert_int_eq(dm_canvas_masks_left(c), 0);
   free(order);
@@ -88,7 +88,7 @@ START_TEST(regexes_and_templates_real_vocab) {
     gen_alt(&pat, 0);
     dm_canvas *c = NULL;
     if (dm_canvas_from_regex(env, pat.s, pat.n, NULL, &c, &e) != DM_OK) { refused++; continue; }
-    fill(c, bits);
+    fill(c, bits, pat.s);
     pcre2_code *code = pcre_compile(pat.s, cc);
     check_text(c, code, md, pat.s);
     pcre2_code_free(code);
@@ -132,7 +132,7 @@ START_TEST(regexes_and_templates_real_vocab) {
     if (rn(2)) literal(&tmpl, &re);
     dm_canvas *c = NULL;
     if (dm_canvas_from_template(env, tmpl.s, tmpl.n, NULL, &c, &e) != DM_OK) { refused++; continue; }
-    fill(c, bits);
+    fill(c, bits, tmpl.s);
     pcre2_code *code = pcre_compile(re.s, cc);
     check_text(c, code, md, tmpl.s);
     pcre2_code_free(code);
