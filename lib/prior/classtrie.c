@@ -79,11 +79,19 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
   fill = malloc(((size_t)ct->n + 1) * sizeof *fill);
   if (!ct->toks || !fill) { free(fill); goto oom; }
   memcpy(fill, ct->tok_off, ((size_t)ct->n + 1) * sizeof *fill);
+  ct->tnode = malloc((size_t)vocab->n * sizeof *ct->tnode);
+  if (!ct->tnode) { free(fill); goto oom; }
+  for (int32_t t = 0; t < vocab->n; t++) ct->tnode[t] = -1;
+  ct->ntok = vocab->n;
   for (int32_t b = 1; b < vocab->ntrie; b++)
-    for (int32_t t = vocab->trie[b].first_token; t >= 0; t = vocab->next_same[t]) ct->toks[fill[map[b]]++] = t;
+    for (int32_t t = vocab->trie[b].first_token; t >= 0; t = vocab->next_same[t]) {
+      ct->toks[fill[map[b]]++] = t;
+      ct->tnode[t] = map[b];
+    }
   free(fill);
   free(map);
-  ct->memory = (size_t)ct->n * (sizeof *ct->nodes + 8) + (size_t)ntok * 4 + (size_t)vocab->ntrie * 4;
+  ct->memory = (size_t)ct->n * (sizeof *ct->nodes + 8) + (size_t)ntok * 4 + (size_t)vocab->ntrie * 4 +
+               (size_t)vocab->n * 4;
   *out = ct;
   return DM_OK;
 oom:
@@ -103,6 +111,7 @@ void dm_classtrie_unref(dm_classtrie *ct) {
   free(ct->nodes);
   free(ct->tok_off);
   free(ct->toks);
+  free(ct->tnode);
   free(ct->pre_off);
   free(ct->pre);
   free(ct);

@@ -398,6 +398,13 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
     dm_tmpl_unref(t);
     return NULL;
   }
+  /* the large token sets are built now, with the template, so that the decoder's
+     first allowed() on a state does not pay for them */
+  for (int j = 0; j < t->nrel; j++)
+    if (t->g_count[j] > 1024 && !dm_tmpl_set(t, j)) {
+      dm_tmpl_unref(t);
+      return NULL;
+    }
   if (c->ntemplates >= CACHE_MAX_TEMPLATES) drop_templates(c);
   slot = &c->bucket[h % CACHE_BUCKETS];
   t->chain = *slot;
@@ -409,13 +416,33 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
 
 dm_cset *dm_tmpl_set(dm_tmpl *t, int32_t j) {
   if (!t->bits[j]) {
+    const dm_classtrie *ct = t->ct;
     uint64_t *b = calloc(t->vwords, sizeof *b);
     if (!b) return NULL;
-    for (int32_t i = t->g_off[j]; i < t->g_off[j + 1]; i++)
-      for (int32_t x = t->ct->tok_off[t->g_nodes[i]], e = t->ct->tok_off[t->g_nodes[i] + 1]; x < e; x++) {
-        int32_t tok = t->ct->toks[x];
-        b[tok >> 6] |= (uint64_t)1 << (tok & 63);
+    if (t->g_count[j] > ct->ntok / 16) {
+      /* a large set: mark its nodes, then one pass over the vocabulary, a word at a
+         time */
+      uint64_t *mark = calloc(((size_t)ct->n + 63) / 64, sizeof *mark);
+      if (!mark) { free(b); return NULL; }
+      for (int32_t i = t->g_off[j]; i < t->g_off[j + 1]; i++)
+        mark[t->g_nodes[i] >> 6] |= (uint64_t)1 << (t->g_nodes[i] & 63);
+      for (int32_t w = 0; w * 64 < ct->ntok; w++) {
+        uint64_t word = 0;
+        int32_t end = ct->ntok - w * 64 < 64 ? ct->ntok - w * 64 : 64;
+        for (int32_t i = 0; i < end; i++) {
+          int32_t nd = ct->tnode[w * 64 + i];
+          word |= (uint64_t)(nd >= 0 && ((mark[nd >> 6] >> (nd & 63)) & 1)) << i;
+        }
+        b[w] = word;
       }
+      free(mark);
+    } else {
+      for (int32_t i = t->g_off[j]; i < t->g_off[j + 1]; i++)
+        for (int32_t x = ct->tok_off[t->g_nodes[i]], e = ct->tok_off[t->g_nodes[i] + 1]; x < e; x++) {
+          int32_t tok = ct->toks[x];
+          b[tok >> 6] |= (uint64_t)1 << (tok & 63);
+        }
+    }
     t->bits[j] = pool_intern(t->pool, b);
     free(b);
   }
