@@ -60,11 +60,22 @@ static void pool_release(dm_setpool *p, dm_cset *s) {
   free(s);
 }
 
+/* The DFA classes inside each class of a partition P, for region(). */
+#define DL_MEMO 16
+typedef struct dl_memo {
+  uint64_t hp, hd;
+  int np;
+  uint8_t p[256], dc[256];
+  uint8_t dl[512];
+  int off[257];
+} dl_memo;
+
 struct dm_tokcache {
   const dm_vocab *vocab;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
   uint64_t trie_hash[CACHE_TRIES];
   uint8_t pair[256 * 32];           /* scratch bitset (P class, DFA class), all zero between uses */
+  dl_memo memo[DL_MEMO];
   int ntries, next_evict;
   dm_tmpl *bucket[CACHE_BUCKETS];   /* one reference each */
   int ntemplates;
@@ -174,23 +185,19 @@ void dm_tmpl_heavy_states(const dm_dfa *d, uint8_t *heavy) {
   }
 }
 
-/* UTF-8 byte kinds: the distinctions a UTF-8 validator makes above 0x7F. */
-static int utf8_kind(int b) {
-  if (b < 0x80) return 0;
-  if (b < 0x90) return 1;
-  if (b < 0xA0) return 2;
-  if (b < 0xC0) return 3;
-  if (b < 0xC2) return 4;
-  if (b < 0xE0) return 5;
-  if (b == 0xE0) return 6;
-  if (b < 0xED) return 7;
-  if (b == 0xED) return 8;
-  if (b < 0xF0) return 9;
-  if (b == 0xF0) return 10;
-  if (b < 0xF4) return 11;
-  if (b == 0xF4) return 12;
-  return 13;
-}
+/* UTF-8 byte kinds: the distinctions a UTF-8 validator makes above 0x7F (ASCII is
+ * kind 0; then 80-8F, 90-9F, A0-BF, C0-C1, C2-DF, E0, E1-EC, ED, EE-EF, F0, F1-F3,
+ * F4, F5-FF). */
+static const uint8_t utf8_kinds[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 9, 9, 10, 11, 11, 11, 12, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13,
+};
 
 /* Refine a byte partition by a key per byte (with_old: the pair (old class, key);
  * else the key alone), classes renumbered by first byte. Returns the class count. */
@@ -289,28 +296,40 @@ out:
 /* The region of q under partition class_of (np classes):
  * codes and map filled, *nrel set; heavy states met outside the region are listed
  * in cand (up to 8, *ncand). scratch entries are left -1. */
-static void region(uint8_t *pair_seen, const dm_dfa *d, const uint8_t *heavy, int32_t q, const uint8_t class_of[256], int np,
+static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uint8_t *heavy, int32_t q, const uint8_t class_of[256], int np,
                    int32_t *codes, int32_t *map, int *nrel_out, int32_t *scratch, int32_t cand[8], int *ncand) {
   /* the DFA classes inside each P class (dl[off[k] .. off[k+1])): a state is
      compatible with P when it maps all of them to one target */
-  uint8_t dl[512];
-  int off[257], fill[256];
-  memset(off, 0, sizeof off);
-  for (int pass = 0; pass < 2; pass++) { /* pass 0 sets the bits, pass 1 clears them */
-    for (int b = 0; b < 256; b++) {
-      int dc = d->class_of[b], k = class_of[b];
-      uint8_t bit = (uint8_t)(1 << (dc & 7));
-      uint8_t *cell = &pair_seen[k * 32 + (dc >> 3)];
-      if ((*cell & bit) == (pass ? 0 : bit)) continue;
-      *cell ^= bit;
-      if (pass == 0) off[k + 1]++;
-      else dl[fill[k]++] = (uint8_t)dc;
+  /* memo: the lists depend only on (P, the DFA's classes) */
+  uint64_t hp = hash_partition(class_of), hd = hash_partition(d->class_of);
+  dl_memo *m = &memo[(hp ^ (hd * 31)) % DL_MEMO];
+  if (!(m->hp == hp && m->hd == hd && m->np == np && memcmp(m->p, class_of, 256) == 0 &&
+        memcmp(m->dc, d->class_of, 256) == 0)) {
+    int fill[256];
+    memset(m->off, 0, sizeof m->off);
+    for (int pass = 0; pass < 2; pass++) { /* pass 0 sets the bits, pass 1 clears them */
+      for (int b = 0; b < 256; b++) {
+        int dc = d->class_of[b], k = class_of[b];
+        uint8_t bit = (uint8_t)(1 << (dc & 7));
+        uint8_t *cell = &pair_seen[k * 32 + (dc >> 3)];
+        if ((*cell & bit) == (pass ? 0 : bit)) continue;
+        *cell ^= bit;
+        if (pass == 0) m->off[k + 1]++;
+        else m->dl[fill[k]++] = (uint8_t)dc;
+      }
+      if (pass == 0) {
+        for (int k = 0; k < np; k++) m->off[k + 1] += m->off[k];
+        memcpy(fill, m->off, sizeof fill);
+      }
     }
-    if (pass == 0) {
-      for (int k = 0; k < np; k++) off[k + 1] += off[k];
-      memcpy(fill, off, sizeof fill);
-    }
+    m->hp = hp;
+    m->hd = hd;
+    m->np = np;
+    memcpy(m->p, class_of, 256);
+    memcpy(m->dc, d->class_of, 256);
   }
+  const uint8_t *dl = m->dl;
+  const int *off = m->off;
   int nrel = 1;
   map[0] = q;
   scratch[q] = 0;
@@ -353,12 +372,12 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
      numbered in byte order. */
   uint8_t class_of[256];
   int32_t key[256], cand[8];
-  for (int b = 0; b < 256; b++) key[b] = row[d->class_of[b]] * 16 + utf8_kind(b);
+  for (int b = 0; b < 256; b++) key[b] = row[d->class_of[b]] * 16 + utf8_kinds[b];
   int np = refine(class_of, key, 0), nrel = 0, ncand = 0;
   if (!c->codes && !(c->codes = malloc((size_t)DM_TMPL_MAX_REGION * 256 * sizeof *c->codes))) return NULL;
   int32_t *codes = c->codes;
   for (int round = 0;; round++) {
-    region(c->pair, d, heavy, q, class_of, np, codes, map, &nrel, scratch, cand, &ncand);
+    region(c->pair, c->memo, d, heavy, q, class_of, np, codes, map, &nrel, scratch, cand, &ncand);
     if (!ncand || round == 4) break;
     for (int i = 0; i < ncand; i++) {
       const int32_t *r2 = d->next + (size_t)cand[i] * (size_t)d->nclasses;
