@@ -6,7 +6,8 @@
 
 #include "tmpl.h"
 
-#define CACHE_TRIES 32
+#define CACHE_TRIES 128
+#define CACHE_TRIE_BYTES ((size_t)160 << 20)
 #define CACHE_BUCKETS 1024
 #define CACHE_MAX_TEMPLATES 2048
 
@@ -74,9 +75,11 @@ struct dm_tokcache {
   const dm_vocab *vocab;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
   uint64_t trie_hash[CACHE_TRIES];
+  uint64_t trie_used[CACHE_TRIES], clock; /* last use, for eviction */
+  size_t trie_bytes;
   uint8_t pair[256 * 32];           /* scratch bitset (P class, DFA class), all zero between uses */
   dl_memo memo[DL_MEMO];
-  int ntries, next_evict;
+  int ntries;
   dm_tmpl *bucket[CACHE_BUCKETS];   /* one reference each */
   int ntemplates;
   int32_t *codes;                   /* scratch: DM_TMPL_MAX_REGION * 256 codes */
@@ -142,18 +145,30 @@ static uint64_t hash_partition(const uint8_t class_of[256]) {
 static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256]) {
   uint64_t h = hash_partition(class_of);
   for (int i = 0; i < c->ntries; i++)
-    if (c->trie_hash[i] == h && memcmp(c->tries[i]->class_of, class_of, 256) == 0) return c->tries[i];
+    if (c->trie_hash[i] == h && memcmp(c->tries[i]->class_of, class_of, 256) == 0) {
+      c->trie_used[i] = ++c->clock;
+      return c->tries[i];
+    }
   dm_classtrie *ct = NULL;
   if (dm_classtrie_new(c->vocab, class_of, &ct)) return NULL;
-  if (c->ntries < CACHE_TRIES) {
-    c->trie_hash[c->ntries] = h;
-    c->tries[c->ntries++] = ct;
-  } else { /* round robin; templates keep their own references */
-    dm_classtrie_unref(c->tries[c->next_evict]);
-    c->trie_hash[c->next_evict] = h;
-    c->tries[c->next_evict] = ct;
-    c->next_evict = (c->next_evict + 1) % CACHE_TRIES;
+  /* keep at most CACHE_TRIES tries and CACHE_TRIE_BYTES, dropping the least
+     recently used (templates keep their own references) */
+  while (c->ntries && (c->ntries == CACHE_TRIES || c->trie_bytes + ct->memory > CACHE_TRIE_BYTES)) {
+    int lru = 0;
+    for (int i = 1; i < c->ntries; i++)
+      if (c->trie_used[i] < c->trie_used[lru]) lru = i;
+    c->trie_bytes -= c->tries[lru]->memory;
+    dm_classtrie_unref(c->tries[lru]);
+    c->ntries--;
+    c->tries[lru] = c->tries[c->ntries];
+    c->trie_hash[lru] = c->trie_hash[c->ntries];
+    c->trie_used[lru] = c->trie_used[c->ntries];
   }
+  c->tries[c->ntries] = ct;
+  c->trie_hash[c->ntries] = h;
+  c->trie_used[c->ntries] = ++c->clock;
+  c->ntries++;
+  c->trie_bytes += ct->memory;
   return ct;
 }
 
