@@ -55,6 +55,10 @@ struct dm_tokauto {
   const void **seen_key;      /* pooled sets OR'd in the current round (hash set) */
   uint32_t *seen_round, seen_round_of;
   size_t seen_cap, seen_n;
+  uint64_t *nseen_hash;       /* byte-node groups OR'd in the current round (hash set) */
+  int32_t *nseen_qk;
+  uint32_t *nseen_round, nseen_round_of;
+  size_t nseen_cap, nseen_n;
   int32_t map[DM_TMPL_MAX_REGION];
   int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
@@ -170,6 +174,9 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->root_off);
   free(ta->seen_key);
   free(ta->seen_round);
+  free(ta->nseen_hash);
+  free(ta->nseen_qk);
+  free(ta->nseen_round);
   free(ta->root_kids);
   free(ta->tmpbits);
   free(ta->tmode);
@@ -814,6 +821,62 @@ static int seen_in_round(dm_tokauto *ta, const void *p, uint32_t round) {
 
 #define SMALL_GROUP 1024
 
+/* Was a group with the same byte nodes as group k of row q already OR'd in this
+ * round (the same exit from many string contexts)? Marks it. 1 / 0, -1 on OOM. */
+static int nodes_seen_in_round(dm_tokauto *ta, int32_t q, int32_t k, uint32_t round) {
+  const rowx *x = &ta->rx[q];
+  const int32_t *nd = x->nodes + x->nodes_off[k];
+  int32_t n = x->nodes_off[k + 1] - x->nodes_off[k];
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+  for (int32_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uint32_t)nd[i]) * 0x100000001B3ULL + (h >> 29);
+  if (ta->nseen_round_of != round || ta->nseen_n * 2 >= ta->nseen_cap) {
+    size_t cap = ta->nseen_cap ? ta->nseen_cap : 256;
+    if (ta->nseen_round_of == round) cap *= 2; /* grow, keeping this round's entries */
+    uint64_t *kh = malloc(cap * sizeof *kh);
+    int32_t *kq = malloc(cap * 2 * sizeof *kq);
+    uint32_t *r = calloc(cap, sizeof *r);
+    if (!kh || !kq || !r) { free(kh); free(kq); free(r); return -1; }
+    size_t n_in = 0;
+    if (ta->nseen_round_of == round)
+      for (size_t i = 0; i < ta->nseen_cap; i++)
+        if (ta->nseen_round[i] == round) {
+          size_t j = ta->nseen_hash[i] & (cap - 1);
+          while (r[j] == round) j = (j + 1) & (cap - 1);
+          kh[j] = ta->nseen_hash[i];
+          kq[2 * j] = ta->nseen_qk[2 * i];
+          kq[2 * j + 1] = ta->nseen_qk[2 * i + 1];
+          r[j] = round;
+          n_in++;
+        }
+    free(ta->nseen_hash);
+    free(ta->nseen_qk);
+    free(ta->nseen_round);
+    ta->nseen_hash = kh;
+    ta->nseen_qk = kq;
+    ta->nseen_round = r;
+    ta->nseen_cap = cap;
+    ta->nseen_n = n_in;
+    ta->nseen_round_of = round;
+  }
+  size_t j = h & (ta->nseen_cap - 1);
+  while (ta->nseen_round[j] == round) {
+    if (ta->nseen_hash[j] == h) {
+      const rowx *y = &ta->rx[ta->nseen_qk[2 * j]];
+      int32_t k2 = ta->nseen_qk[2 * j + 1];
+      if (y->nodes_off[k2 + 1] - y->nodes_off[k2] == n &&
+          memcmp(y->nodes + y->nodes_off[k2], nd, (size_t)n * sizeof *nd) == 0)
+        return 1;
+    }
+    j = (j + 1) & (ta->nseen_cap - 1);
+  }
+  ta->nseen_hash[j] = h;
+  ta->nseen_qk[2 * j] = q;
+  ta->nseen_qk[2 * j + 1] = k;
+  ta->nseen_round[j] = round;
+  ta->nseen_n++;
+  return 0;
+}
+
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];
   if (x->tj[k] >= 0 && x->nodes_off[k] == x->nodes_off[k + 1]) {
@@ -826,7 +889,14 @@ int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint3
     for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
     return DM_OK;
   }
-  if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) return or_tokens(ta, q, k, out);
+  if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) {
+    if (x->tj[k] < 0 && x->count[k] > 8) { /* byte nodes only: skip repeats */
+      int seen = nodes_seen_in_round(ta, q, k, round);
+      if (seen < 0) return DM_ENOMEM;
+      if (seen) return DM_OK;
+    }
+    return or_tokens(ta, q, k, out);
+  }
   int32_t s = set_of(ta, q, k);
   if (s < 0) return DM_ENOMEM;
   if (ta->set_round[s] == round) return DM_OK;
