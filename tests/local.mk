@@ -43,8 +43,8 @@ tests_prior_test_dfa_min_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_dfa_min_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
 tests_prior_test_regex_SOURCES = tests/prior/test_regex.c
-tests_prior_test_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)
-tests_prior_test_regex_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(DM_TEST_LIBS)
+tests_prior_test_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS) $(CJSON_CFLAGS)
+tests_prior_test_regex_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(CJSON_LIBS) $(DM_TEST_LIBS)
 
 tests_prior_test_schema_SOURCES = tests/prior/test_schema.c
 tests_prior_test_schema_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)

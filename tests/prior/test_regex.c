@@ -402,6 +402,130 @@ START_TEST(operations_vs_brute_force) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ suite patterns */
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+
+static char g_suite[4096];
+
+typedef struct strpool { char **s; size_t *len; int n, cap; } strpool;
+static void pool_add(strpool *p, const char *s, size_t len) {
+  for (int i = 0; i < p->n; i++)
+    if (p->len[i] == len && memcmp(p->s[i], s, len) == 0) return;
+  if (p->n == p->cap) {
+    p->cap = p->cap ? p->cap * 2 : 256;
+    p->s = realloc(p->s, (size_t)p->cap * sizeof *p->s);
+    p->len = realloc(p->len, (size_t)p->cap * sizeof *p->len);
+  }
+  p->s[p->n] = malloc(len + 1);
+  memcpy(p->s[p->n], s, len);
+  p->s[p->n][len] = 0;
+  p->len[p->n++] = len;
+}
+
+/* Patterns ("pattern" values and "patternProperties" names) of a schema, and strings
+ * (string values and member names) of instances. */
+static void collect(const cJSON *j, int in_schema, strpool *pats, strpool *strs) {
+  for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+    if (in_schema && c->string && strcmp(c->string, "pattern") == 0 && cJSON_IsString(c))
+      pool_add(pats, c->valuestring, strlen(c->valuestring));
+    if (in_schema && c->string && strcmp(c->string, "patternProperties") == 0 && cJSON_IsObject(c))
+      for (const cJSON *k = c->child; k; k = k->next) pool_add(pats, k->string, strlen(k->string));
+    if (!in_schema && c->string) pool_add(strs, c->string, strlen(c->string));
+    if (!in_schema && cJSON_IsString(c)) pool_add(strs, c->valuestring, strlen(c->valuestring));
+    collect(c, in_schema, pats, strs);
+  }
+}
+
+/* The JSON-Schema-Test-Suite's patterns, with search semantics, against PCRE2 on
+ * every string of the suite's instances, random strings and samples of each
+ * pattern's own language. */
+START_TEST(suite_patterns_vs_pcre2) {
+  g_rng = 0x5017EULL;
+  strpool pats = {0}, strs = {0};
+  DIR *dh = opendir(g_suite);
+  ck_assert_ptr_nonnull(dh);
+  struct dirent *de;
+  while ((de = readdir(dh))) {
+    if (!strstr(de->d_name, ".json")) continue;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", g_suite, de->d_name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)sz + 1);
+    text[fread(text, 1, (size_t)sz, f)] = 0;
+    fclose(f);
+    cJSON *groups = cJSON_Parse(text);
+    free(text);
+    for (const cJSON *g = groups ? groups->child : NULL; g; g = g->next) {
+      collect(cJSON_GetObjectItemCaseSensitive(g, "schema"), 1, &pats, &strs);
+      collect(cJSON_GetObjectItemCaseSensitive(g, "tests"), 0, &pats, &strs);
+    }
+    cJSON_Delete(groups);
+  }
+  closedir(dh);
+  pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+  pcre2_set_newline(cc, PCRE2_NEWLINE_LF);
+  pcre2_match_data *md = pcre2_match_data_create(64, NULL);
+  int checked = 0, refused = 0, comparisons = 0, hits = 0;
+  for (int i = 0; i < pats.n; i++) {
+    dm_dfa *d = NULL;
+    dm_error e;
+    dm_error_clear(&e);
+    if (dm_dfa_from_search_pattern(pats.s[i], pats.len[i], 0, &d, &e) != DM_OK) {
+      refused++; /* syntax we refuse (\p{..}, lookaround ...): an error, never a wrong answer */
+      continue;
+    }
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pats.s[i], pats.len[i], PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, cc);
+    ck_assert_msg(code != NULL, "PCRE2 rejects the suite's /%s/ that we accept", pats.s[i]);
+    strpool mine = {0};
+    dm_re *re = NULL;
+    if (dm_re_parse(pats.s[i], pats.len[i], &re, &e) == DM_OK)
+      for (int k = 0; k < 40; k++) {
+        buf b = {{0}, 0};
+        if (sample(dm_re_root(re), &b)) pool_add(&mine, b.s, b.n);
+        gen_string(&b);
+        pool_add(&mine, b.s, b.n);
+      }
+    dm_re_free(re);
+    for (int pass = 0; pass < 2; pass++) {
+      strpool *p = pass ? &mine : &strs;
+      for (int k = 0; k < p->n; k++) {
+        int rc = pcre2_match(code, (PCRE2_SPTR)p->s[k], p->len[k], 0, 0, md, NULL);
+        if (rc == PCRE2_ERROR_BADUTFOFFSET || rc <= PCRE2_ERROR_UTF8_ERR1) continue; /* not UTF-8 */
+        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT) continue;
+        bool want = rc >= 0;
+        ck_assert_msg(dm_dfa_match(d, (const uint8_t *)p->s[k], p->len[k]) == want,
+                      "suite pattern /%s/ on \"%s\": PCRE2 says %d", pats.s[i], p->s[k], want);
+        comparisons++;
+        hits += want;
+      }
+    }
+    for (int k = 0; k < mine.n; k++) free(mine.s[k]);
+    free(mine.s);
+    free(mine.len);
+    pcre2_code_free(code);
+    dm_dfa_free(d);
+    checked++;
+  }
+  printf("suite patterns: %d checked against PCRE2 (%d refused), %d strings, %d comparisons (%d matches)\n",
+         checked, refused, strs.n, comparisons, hits);
+  ck_assert_int_ge(checked, 15);
+  ck_assert_msg(hits > comparisons / 20, "too few matches: %d of %d", hits, comparisons);
+  for (int k = 0; k < pats.n; k++) free(pats.s[k]);
+  for (int k = 0; k < strs.n; k++) free(strs.s[k]);
+  free(pats.s); free(pats.len); free(strs.s); free(strs.len);
+  pcre2_match_data_free(md);
+  pcre2_compile_context_free(cc);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("prior/regex");
   TCase *tc = tcase_create("core");
@@ -415,6 +539,16 @@ int main(void) {
   tcase_add_loop_test(tc, operations_vs_brute_force, 0, 3);
   tcase_add_loop_test(tc, search_semantics_vs_pcre2, 0, 2);
   tcase_add_test(tc, anchored_search_regressions);
+  const char *shared = getenv("DM_SHARED_DIR"), *src = getenv("DM_TEST_SRCDIR");
+  if (shared) snprintf(g_suite, sizeof g_suite, "%s/data/json-schema-test-suite/tests/draft2020-12", shared);
+  else snprintf(g_suite, sizeof g_suite, "%s/../shared/data/json-schema-test-suite/tests/draft2020-12", src ? src : ".");
+  DIR *probe = opendir(g_suite);
+  if (probe) {
+    closedir(probe);
+    tcase_add_test(tc, suite_patterns_vs_pcre2);
+  } else {
+    printf("note: %s not found: the suite's patterns are not checked in this run\n", g_suite);
+  }
   suite_add_tcase(s, tc);
   int failed = dm_test_failures(s);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
