@@ -89,8 +89,28 @@ int dm_slot_init(dm_slot *s, dm_tokauto *ta, int32_t n, const int32_t *fixed) {
   return dm_slot_feasible(s) ? DM_OK : DM_EINFEASIBLE;
 }
 
+#define MEMO 4
+
+typedef struct dm_allowed_memo {
+  uint64_t hash;
+  int32_t count;    /* -1: empty entry */
+  uint64_t *lv2;    /* lv[i] then lv[i+1], 2 * qw words */
+  uint64_t *bits;   /* vw words */
+} dm_allowed_memo;
+
+static void memo_free(dm_slot *s) {
+  if (!s->memo) return;
+  for (int i = 0; i < MEMO; i++) {
+    free(s->memo[i].lv2);
+    free(s->memo[i].bits);
+  }
+  free(s->memo);
+  s->memo = NULL;
+}
+
 void dm_slot_free(dm_slot *s) {
   if (!s) return;
+  memo_free(s);
   free(s->tok);
   free(s->fw);
   free(s->lv);
@@ -122,6 +142,22 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
     return 1;
   }
   const uint64_t *l = LV(s, pos), *next = LV(s, pos + 1);
+  uint64_t h = 0x9E3779B97F4A7C15ULL;
+  for (size_t w = 0; w < s->qw; w++) h = (h ^ l[w]) * 0x100000001B3ULL + (h >> 29);
+  for (size_t w = 0; w < s->qw; w++) h = (h ^ next[w]) * 0x100000001B3ULL + (h >> 29);
+  if (!s->memo) {
+    s->memo = calloc(MEMO, sizeof *s->memo);
+    if (!s->memo) return DM_ENOMEM;
+    for (int i = 0; i < MEMO; i++) s->memo[i].count = -1;
+  }
+  for (int i = 0; i < MEMO; i++) {
+    dm_allowed_memo *m = &s->memo[i];
+    if (m->count >= 0 && m->hash == h && memcmp(m->lv2, l, s->qw * 8) == 0 &&
+        memcmp(m->lv2 + s->qw, next, s->qw * 8) == 0) {
+      memcpy(out, m->bits, vw * sizeof *out);
+      return m->count;
+    }
+  }
   uint32_t round = dm_tokauto_round(s->ta); /* each shared token set is OR'd once */
   for (size_t w = 0; w < s->qw; w++)
     for (uint64_t bits = l[w]; bits; bits &= bits - 1) {
@@ -135,6 +171,19 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
     }
   int32_t count = 0;
   for (size_t x = 0; x < vw; x++) count += __builtin_popcountll(out[x]);
+  dm_allowed_memo *m = &s->memo[s->memo_next];
+  s->memo_next = (s->memo_next + 1) % MEMO;
+  if (!m->lv2) m->lv2 = malloc(2 * s->qw * 8);
+  if (!m->bits) m->bits = malloc(vw * 8);
+  if (m->lv2 && m->bits) {
+    memcpy(m->lv2, l, s->qw * 8);
+    memcpy(m->lv2 + s->qw, next, s->qw * 8);
+    memcpy(m->bits, out, vw * 8);
+    m->hash = h;
+    m->count = count;
+  } else {
+    m->count = -1;
+  }
   return count;
 }
 

@@ -25,6 +25,10 @@ typedef struct dm_slot {
   uint64_t *lv;    /* (n + 1) * qwords */
   size_t qw;
   uint64_t *tmp;   /* qwords scratch */
+  /* allowed() results by content: the sets (lv[i], lv[i+1]) are often the same at
+     many positions (and stay the same across commits far away) */
+  struct dm_allowed_memo *memo;
+  int memo_next;
 } dm_slot;
 
 /* Set up a slot of n positions (fixed: n tokens, -1 for a mask; NULL: all masks).
