@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -57,6 +57,10 @@ tests_prior_test_feasible_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime
 tests_prior_test_tokauto_SOURCES = tests/prior/test_tokauto.c
 tests_prior_test_tokauto_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
 tests_prior_test_tokauto_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS) $(DM_TEST_LIBS)
+
+tests_prior_test_filler_SOURCES = tests/prior/test_filler.c
+tests_prior_test_filler_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_filler_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
 tests_prior_test_anyorder_regex_SOURCES = tests/prior/test_anyorder_regex.c
 tests_prior_test_anyorder_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "canvas.h"
+#include "filler.h"
 #include "json_canon.h"
 #include "schema.h"
 #include "template.h"
@@ -26,38 +27,6 @@ static int flush_fixed(layout *L) {
   int rc = dm_canvas_add_fixed(L->c, L->fixed.s ? L->fixed.s : "", L->fixed.n, L->err);
   L->fixed.n = 0;
   return rc;
-}
-
-/* value followed by any number of spaces (the slot filler). So that dropping the
- * filler gives back the value exactly, values ending in a space are left out (no
- * JSON value in canonical form ends in one). */
-static dm_dfa *with_space_filler(dm_dfa *value, dm_error *err) {
-  dm_re *re = dm_re_new();
-  dm_dfa *ends_space = NULL, *trimmed = NULL, *d = NULL;
-  int rc = re ? DM_OK : DM_ENOMEM;
-  if (!rc) {
-    dm_re_node *k[2] = {dm_re_repeat(re, dm_re_bytes(re, 0, 255), 0, -1), dm_re_bytes(re, ' ', ' ')};
-    rc = k[0] && k[1] ? dm_dfa_from_re(dm_re_cat(re, k, 2), 0, &ends_space, err) : DM_ENOMEM;
-  }
-  if (!rc) {
-    dm_dfa *not_space = NULL;
-    rc = dm_dfa_complement(ends_space, &not_space, err);
-    if (!rc) rc = dm_dfa_intersect(value, not_space, 0, &trimmed, err);
-    dm_dfa_free(not_space);
-  }
-  dm_re_free(re);
-  re = rc ? NULL : dm_re_new();
-  if (!rc && !re) rc = DM_ENOMEM;
-  if (!rc) {
-    dm_re_node *k[2] = {dm_re_dfa(re, trimmed, 0), dm_re_repeat(re, dm_re_bytes(re, ' ', ' '), 0, -1)};
-    rc = k[0] && k[1] ? dm_dfa_from_re(dm_re_cat(re, k, 2), 0, &d, err) : DM_ENOMEM;
-  }
-  if (rc == DM_ENOMEM) dm_error_set(err, rc, "out of memory");
-  dm_re_free(re);
-  dm_dfa_free(ends_space);
-  dm_dfa_free(trimmed);
-  dm_dfa_free(value);
-  return rc ? NULL : d;
 }
 
 static const char *const layout_ignored[] = {"title", "description", "$comment", "examples", "default",
@@ -180,7 +149,7 @@ static int lay(layout *L, const cJSON *s) {
   dm_dfa *value = NULL;
   rc = dm_schema_compiler_run(L->sc, s, L->ptr, &value, L->err);
   if (rc) return rc;
-  dm_dfa *lang = with_space_filler(value, L->err);
+  dm_dfa *lang = dm_dfa_space_filler(value, L->err);
   if (!lang) return L->err ? L->err->code : DM_ENOMEM;
   if ((rc = flush_fixed(L))) { dm_dfa_free(lang); return rc; }
   return dm_canvas_add_slot(L->c, L->inst[0] ? L->inst : "/", lang, 1, budget, default_budget(L, s), L->err);
@@ -267,7 +236,7 @@ int dm_canvas_from_template(dm_prior_env *env, const char *text, size_t len, con
     int32_t maxb = dm_dfa_max_length(d);
     int def = maxb >= 0 && maxb < params->slot_tokens ? maxb : params->slot_tokens;
     if (filler == 1) {
-      d = with_space_filler(d, err);
+      d = dm_dfa_space_filler(d, err);
       if (!d) { rc = err ? err->code : DM_ENOMEM; break; }
     }
     rc = dm_canvas_add_slot(c, p->text, d, filler, p->budget, def, err);

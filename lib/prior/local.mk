@@ -40,7 +40,7 @@ lib_libdimple_la_SOURCES += \
 
 # Vocabulary view, token automata, slot feasibility.
 lib_libdimple_la_SOURCES += \
-	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c lib/prior/classtrie.h lib/prior/classtrie.c lib/prior/tmpl.h lib/prior/tokcache.c \
+	lib/prior/vocab.h lib/prior/vocab.c lib/prior/tokauto.h lib/prior/tokauto.c lib/prior/classtrie.h lib/prior/classtrie.c lib/prior/tmpl.h lib/prior/tokcache.c lib/prior/filler.h lib/prior/filler.c \
 	lib/prior/feasible.h lib/prior/feasible.c \
 	lib/prior/grammar.h lib/prior/grammar.c lib/prior/yamlfile.h lib/prior/yamlfile.c \
 	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c \
