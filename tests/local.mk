@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -81,6 +81,10 @@ tests_prior_test_prior_fuzz_LDADD = lib/libdimple.la lib/runtime/libdimple-runti
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_decode_test_decode_SOURCES = tests/decode/test_decode.c
+tests_decode_test_decode_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_decode_test_decode_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS) -lm
 
 check_PROGRAMS += tests/prior/anyorder_gen
 tests_prior_anyorder_gen_SOURCES = tests/prior/anyorder_gen.c
