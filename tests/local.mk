@@ -93,7 +93,7 @@ tests_prior_anyorder_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.
 TESTS += tests/prior/anyorder.sh
 EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py
 
-DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh tests/cli/generate.sh
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 
