@@ -117,3 +117,12 @@ installcheck-local:
 	LD_LIBRARY_PATH='$(DESTDIR)$(libdir)' ./tests/install/consumer && \
 	'$(DESTDIR)$(bindir)/dimple' --version
 	rm -f tests/install/consumer
+
+# The decoder's guarantee: random tiny models fill priors/, random regexes and
+# templates and the JSON-Schema-Test-Suite's schemas; every output in the language.
+check_PROGRAMS += tests/decode/guarantee_gen
+tests_decode_guarantee_gen_SOURCES = tests/decode/guarantee_gen.c
+tests_decode_guarantee_gen_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_decode_guarantee_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+TESTS += tests/decode/guarantee.sh tests/decode/guarantee_suite.sh
+EXTRA_DIST += tests/decode/guarantee.sh tests/decode/guarantee_suite.sh
