@@ -37,14 +37,75 @@ typedef struct dec {
   int32_t L, eos;
   dm_decode_stats *st;
   int32_t step_forced; /* forced + EOS fill in the current step */
+  /* allowed sets cached per position, valid while their slot sees no commit */
+  size_t words;
+  int32_t *slot_of;    /* L: slot index, -1 for fixed positions */
+  uint64_t *slot_ver;  /* per slot: commits so far */
+  uint64_t *cache;     /* L * words, NULL when too big */
+  uint64_t *cache_ver; /* L: slot_ver + 1 when cached, 0 when not */
+  int32_t *cache_cnt;
+  uint64_t *scratch;   /* words: when there is no cache */
 } dec;
+
+#define DM_DECODE_CACHE_BYTES ((size_t)256 << 20)
+
+static int dec_init(dec *d) {
+  int ns = dm_canvas_slot_count(d->c);
+  d->slot_of = malloc((size_t)(d->L ? d->L : 1) * sizeof *d->slot_of);
+  d->slot_ver = calloc((size_t)(ns ? ns : 1), sizeof *d->slot_ver);
+  d->cache_ver = calloc((size_t)(d->L ? d->L : 1), sizeof *d->cache_ver);
+  d->cache_cnt = calloc((size_t)(d->L ? d->L : 1), sizeof *d->cache_cnt);
+  d->scratch = malloc((d->words ? d->words : 1) * sizeof *d->scratch);
+  if (!d->slot_of || !d->slot_ver || !d->cache_ver || !d->cache_cnt || !d->scratch) return DM_ENOMEM;
+  for (int32_t q = 0; q < d->L; q++) d->slot_of[q] = -1;
+  for (int i = 0; i < ns; i++) {
+    dm_canvas_slot_info si;
+    if (dm_canvas_slot(d->c, i, &si)) continue;
+    for (int32_t k = 0; k < si.len && si.start + k < d->L; k++) d->slot_of[si.start + k] = i;
+  }
+  if ((size_t)d->L * d->words * 8 <= DM_DECODE_CACHE_BYTES)
+    d->cache = malloc((size_t)(d->L ? d->L : 1) * (d->words ? d->words : 1) * sizeof *d->cache);
+  return DM_OK;
+}
+
+static void dec_free(dec *d) {
+  free(d->slot_of);
+  free(d->slot_ver);
+  free(d->cache);
+  free(d->cache_ver);
+  free(d->cache_cnt);
+  free(d->scratch);
+}
+
+/* The allowed set at a masked pos (cached); *cnt its size or a negative DM_E*. */
+static const uint64_t *allowed_at(dec *d, int32_t pos, int32_t *cnt) {
+  int32_t si = d->slot_of[pos];
+  if (!d->cache || si < 0) {
+    *cnt = dm_canvas_allowed(d->c, pos, d->scratch);
+    return d->scratch;
+  }
+  uint64_t *row = d->cache + (size_t)pos * d->words;
+  if (d->cache_ver[pos] != d->slot_ver[si] + 1) {
+    d->cache_cnt[pos] = dm_canvas_allowed(d->c, pos, row);
+    d->cache_ver[pos] = d->cache_cnt[pos] >= 0 ? d->slot_ver[si] + 1 : 0;
+  }
+  *cnt = d->cache_cnt[pos];
+  return row;
+}
+
+/* Commit and invalidate the cached sets of the slot. */
+static int dec_commit(dec *d, int32_t pos, int32_t tok) {
+  int rc = dm_canvas_commit(d->c, pos, tok);
+  if (rc == DM_OK && d->slot_of[pos] >= 0) d->slot_ver[d->slot_of[pos]]++;
+  return rc;
+}
 
 /* After EOS at pos: every later mask that allows EOS gets it (the EOS tail). */
 static int eos_fill(dec *d, int32_t pos) {
   for (int32_t q = pos + 1; q < d->L; q++) {
     if (dm_canvas_token(d->c, q) >= 0) continue;
     if (!dm_canvas_allows(d->c, q, d->eos)) break;
-    int rc = dm_canvas_commit(d->c, q, d->eos);
+    int rc = dec_commit(d, q, d->eos);
     if (rc) return rc;
     d->st->eos_filled++;
     d->step_forced++;
@@ -60,7 +121,7 @@ static int forced_pass(dec *d) {
       if (dm_canvas_token(d->c, q) >= 0) continue;
       int32_t f = dm_canvas_forced(d->c, q);
       if (f < 0) continue;
-      int rc = dm_canvas_commit(d->c, q, f);
+      int rc = dec_commit(d, q, f);
       if (rc) return rc;
       d->st->forced++;
       d->step_forced++;
@@ -91,17 +152,23 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
   size_t words = dm_canvas_vocab_words(canvas);
   st->prompt_tokens = prompt_len;
   st->canvas_tokens = L;
-  dec d = {canvas, L, dm_canvas_eos(canvas), st, 0};
+  dec d;
+  memset(&d, 0, sizeof d);
+  d.c = canvas;
+  d.L = L;
+  d.eos = dm_canvas_eos(canvas);
+  d.st = st;
+  d.words = words;
   dm_rng rng;
   dm_rng_seed(&rng, p.seed);
   dm_picker pk;
   int32_t *seq = malloc((size_t)(T ? T : 1) * sizeof *seq);
   int32_t *pos = malloc((size_t)(L ? L : 1) * sizeof *pos);
   dm_cand *cand = malloc((size_t)(L ? L : 1) * sizeof *cand);
-  uint64_t *bits = malloc((words ? words : 1) * sizeof *bits);
   float *logits = NULL;
   int rc = dm_picker_init(&pk, &p, src->vocab, &rng);
-  if (!seq || !pos || !cand || !bits || rc) {
+  if (!rc) rc = dec_init(&d);
+  if (!seq || !pos || !cand || rc) {
     rc = dm_error_set(err, DM_ENOMEM, "out of memory");
     goto done;
   }
@@ -178,7 +245,8 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
       for (int32_t i = 0; i < n; i++) {
         const float *row = logits + (size_t)i * (size_t)src->vocab;
         t0 = now_ms();
-        int32_t cnt = dm_canvas_allowed(canvas, pos[i], bits);
+        int32_t cnt;
+        const uint64_t *bits = allowed_at(&d, pos[i], &cnt);
         st->constraint_ms += now_ms() - t0;
         if (cnt <= 0) {
           rc = dm_error_set(err, cnt < 0 ? cnt : DM_EINFEASIBLE, "no token is allowed at canvas position %d",
@@ -205,12 +273,13 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
         if (dm_canvas_token(canvas, cd->pos) >= 0) continue; /* filled by an EOS tail */
         int32_t tok = cd->tok;
         if (!dm_canvas_allows(canvas, cd->pos, tok)) {
-          int32_t cnt = dm_canvas_allowed(canvas, cd->pos, bits);
+          int32_t cnt;
+          const uint64_t *bits = allowed_at(&d, cd->pos, &cnt);
           tok = cnt > 0 ? dm_pick_token(&pk, cd->logits, bits, words) : -1;
           if (tok < 0) continue; /* skip this position this step */
           st->repicked++;
         }
-        rc = dm_canvas_commit(canvas, cd->pos, tok);
+        rc = dec_commit(&d, cd->pos, tok);
         if (rc == DM_EINFEASIBLE) continue;
         if (rc) {
           dm_error_set(err, rc, "commit failed at canvas position %d", (int)cd->pos);
@@ -244,8 +313,8 @@ done:
   free(seq);
   free(pos);
   free(cand);
-  free(bits);
   free(logits);
+  dec_free(&d);
   dm_picker_free(&pk);
   return rc;
 }

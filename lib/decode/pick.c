@@ -102,10 +102,10 @@ void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, 
   }
   double z = 0, second = -INFINITY, ent = 0;
   int want_second = p->strategy == DM_STRATEGY_MARGIN, want_ent = p->strategy == DM_STRATEGY_ENTROPY;
-#define VISIT(t)                                          \
-  do {                                                    \
-    double d = (double)logits[t] - mx;                    \
-    z += exp(d);                                          \
+#define VISIT(t)                                             \
+  do {                                                       \
+    float d = logits[t] - mx;                                \
+    z += expf(d);                                            \
     if (want_second && (t) != tok && d > second) second = d; \
   } while (0)
   if (renorm) {
@@ -121,13 +121,13 @@ void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, 
     double h = 0;
     if (renorm) {
       FOR_ALLOWED(allowed, words, V, t) {
-        double lp = (double)logits[t] - mx - logz;
-        h -= exp(lp) * lp;
+        float lp = (float)(logits[t] - mx - logz);
+        h -= expf(lp) * lp;
       }
     } else {
       for (int32_t t = 0; t < V; t++) {
-        double lp = (double)logits[t] - mx - logz;
-        h -= exp(lp) * lp;
+        float lp = (float)(logits[t] - mx - logz);
+        h -= expf(lp) * lp;
       }
     }
     ent = h;
