@@ -48,6 +48,8 @@ typedef struct gen_ctx {
   spec_entry *specs;
   int nspecs;
   int progress, visual; /* on stderr, only when it is a terminal */
+  int32_t *per_step;    /* tokens committed per step (model + forced) of the request */
+  int nsteps, capsteps;
 } gen_ctx;
 
 static double now_ms(void) {
@@ -177,6 +179,15 @@ static char *canvas_text(const dm_canvas *c, const char *mask, int strip) {
 
 static bool on_step(const dm_decode_step *s, const dm_canvas *c, void *user) {
   gen_ctx *g = user;
+  if (g->nsteps == g->capsteps) {
+    int cap = g->capsteps ? g->capsteps * 2 : 64;
+    int32_t *np = realloc(g->per_step, (size_t)cap * sizeof *np);
+    if (np) {
+      g->per_step = np;
+      g->capsteps = cap;
+    }
+  }
+  if (g->nsteps < g->capsteps) g->per_step[g->nsteps++] = s->committed + s->forced;
   if (g->visual) {
     char *t = canvas_text(c, "\xe2\x96\xa2", 0);
     fprintf(stderr, "\0338\033[J%s\n", t ? t : "");
@@ -209,8 +220,8 @@ static int generate_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err
   }
   dm_decode_stats st;
   if (g->visual) fputs("\0337", stderr);
-  rc = dm_decode(spec->canvas, ids, (int32_t)n, g->src, &r->dp, &st, (g->progress || g->visual) ? on_step : NULL,
-                 g, err);
+  g->nsteps = 0;
+  rc = dm_decode(spec->canvas, ids, (int32_t)n, g->src, &r->dp, &st, on_step, g, err);
   if (g->progress) fputc('\n', stderr);
   free(ids);
   if (rc) return rc;
@@ -236,6 +247,8 @@ static int generate_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err
   cJSON_AddNumberToObject(o, "compile_ms", compile_ms);
   cJSON_AddStringToObject(o, "strategy", dm_strategy_name(r->dp.strategy));
   cJSON_AddNumberToObject(o, "seed", (double)r->dp.seed);
+  cJSON *ps = cJSON_AddArrayToObject(o, "per_step");
+  for (int i = 0; i < g->nsteps; i++) cJSON_AddItemToArray(ps, cJSON_CreateNumber(g->per_step[i]));
   free(text);
   *res = o;
   if (!valid) return dm_error_set(err, DM_EINTERNAL, "the output is not in the spec's language (a bug)");
@@ -542,6 +555,7 @@ out:
     free(g.specs[i].value);
   }
   free(g.specs);
+  free(g.per_step);
   dm_logits_source_free(g.src);
   dm_prior_env_free(g.env);
   dm_model_free(g.model);

@@ -25,6 +25,7 @@ expect_rc 0 "free text on dream --json"
 json_has 'all(k in d for k in ["text","valid","nfe","steps","forced","tokens","generated_tokens","prompt_tokens","time_ms","model_ms","constraint_ms"])' "--json has the documented keys"
 json_has 'd["tokens"] == 12 and d["valid"] is True and 1 <= d["nfe"] <= 12 and d["prompt_tokens"] > 0' "--json figures are sane"
 json_has 'd["generated_tokens"] <= d["tokens"]' "generated tokens within the canvas"
+json_has 'len(d["per_step"]) == d["steps"] and sum(d["per_step"]) == d["tokens"]' "per-step commits add up to the canvas"
 
 # constrained outputs pass dimple check
 RE='[a-z]{2,4}-[0-9]{2}'
