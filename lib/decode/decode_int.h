@@ -38,6 +38,10 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
 void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, size_t words, int32_t tok,
                    double *score, double *prob);
 
+/* log(sum exp x[i]) over n floats by the fast 8-lane kernel (*mx receives the max);
+ * tests compare it with a plain double loop. */
+double dm_pick_logsumexp(const float *x, int32_t n, float *mx);
+
 /* Choose which candidates to commit this step and order them: on return cand[0..k)
  * are the ones to commit, best first. sched_k: the schedule's count for this step
  * (>= 1). Returns k. */

@@ -46,14 +46,15 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
   int32_t best = -1;
   float bv = -INFINITY;
   int32_t n = 0;
+  int collect = p->temperature > 0;
   FOR_ALLOWED(allowed, words, pk->vocab, t) {
     if (best < 0 || logits[t] > bv) {
       best = t;
       bv = logits[t];
     }
-    pk->ids[n++] = t;
+    if (collect) pk->ids[n++] = t;
   }
-  if (best < 0 || p->temperature <= 0 || n == 1) return best;
+  if (best < 0 || !collect || n == 1) return best;
   /* sampling: candidates in descending logit order when top-k / top-p cut them */
   if ((p->top_k > 0 && p->top_k < n) || p->top_p < 1.0) {
     qsort_r(pk->ids, (size_t)n, sizeof *pk->ids, cmp_desc, (void *)logits);
@@ -87,6 +88,88 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
   return pk->ids[n - 1];
 }
 
+/* exp(x) for x <= 0 (clamped at -87), float, relative error ~2e-7: range reduction
+ * to 2^n * e^y, |y| <= ln2/2, and a degree-6 polynomial. Branch-free so that the
+ * loops below vectorize. */
+static inline float exp_neg(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  float t = x * 1.44269504088896341f;
+  int n = (int)(t - 0.5f); /* t <= 0: rounds to nearest */
+  float y = (t - (float)n) * 0.693147180559945309f;
+  float q = 1.0f + y * (1.0f + y * (0.5f + y * (1.0f / 6 + y * (1.0f / 24 + y * (1.0f / 120 + y * (1.0f / 720))))));
+  int32_t bits = (n + 127) << 23;
+  float sc;
+  memcpy(&sc, &bits, sizeof sc);
+  return q * sc;
+}
+
+/* Two 4-lane vectors (GCC/clang vector extensions; SSE on plain x86-64, NEON on
+ * arm64) = 8 lanes; the summation order is fixed, so results do not depend on the
+ * machine. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f v4_load(const float *x) {
+  v4f v;
+  memcpy(&v, x, sizeof v);
+  return v;
+}
+
+static inline v4f v4_max(v4f a, v4f b) {
+  v4i m = a > b; /* lane-wise: -1 where a > b */
+  return (v4f)(((v4i)a & m) | ((v4i)b & ~m));
+}
+
+static inline v4f exp_neg4(v4f x) {
+  const v4f lo = {-87, -87, -87, -87};
+  x = v4_max(x, lo);
+  v4f t = x * 1.44269504088896341f;
+  v4i n = __builtin_convertvector(t - 0.5f, v4i);
+  v4f y = (t - __builtin_convertvector(n, v4f)) * 0.693147180559945309f;
+  v4f q = 1.0f + y * (1.0f + y * (0.5f + y * (1.0f / 6 + y * (1.0f / 24 + y * (1.0f / 120 + y * (1.0f / 720))))));
+  v4i bits = (n + 127) << 23;
+  return q * (v4f)bits;
+}
+
+/* max of x[0..n) */
+static float max_of(const float *x, int32_t n) {
+  v4f m0 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, m1 = m0;
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    m0 = v4_max(v4_load(x + i), m0);
+    m1 = v4_max(v4_load(x + i + 4), m1);
+  }
+  float r = -INFINITY;
+  for (int k = 0; k < 4; k++) {
+    r = m0[k] > r ? m0[k] : r;
+    r = m1[k] > r ? m1[k] : r;
+  }
+  for (; i < n; i++) r = x[i] > r ? x[i] : r;
+  return r;
+}
+
+/* sum of exp(x[i] - mx), partial sums in float over blocks of 4096 */
+static double sumexp_of(const float *x, int32_t n, float mx) {
+  double z = 0;
+  int32_t i = 0;
+  while (i + 8 <= n) {
+    int32_t end = n - i > 4096 ? i + 4096 : n;
+    v4f a0 = {0, 0, 0, 0}, a1 = a0;
+    for (; i + 8 <= end; i += 8) {
+      a0 += exp_neg4(v4_load(x + i) - mx);
+      a1 += exp_neg4(v4_load(x + i + 4) - mx);
+    }
+    for (int k = 0; k < 4; k++) z += (double)a0[k] + (double)a1[k];
+  }
+  for (; i < n; i++) z += exp_neg(x[i] - mx);
+  return z;
+}
+
+double dm_pick_logsumexp(const float *x, int32_t n, float *mx) {
+  *mx = max_of(x, n);
+  return log(sumexp_of(x, n, *mx)) + *mx;
+}
+
 void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, size_t words, int32_t tok,
                    double *score, double *prob) {
   const dm_decode_params *p = pk->p;
@@ -94,48 +177,43 @@ void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, 
   int32_t V = pk->vocab;
   /* max and normaliser over the confidence distribution's support */
   float mx = -INFINITY;
+  double z = 0;
   if (renorm) {
     FOR_ALLOWED(allowed, words, V, t) if (logits[t] > mx) mx = logits[t];
+    FOR_ALLOWED(allowed, words, V, t) z += exp_neg(logits[t] - mx);
   } else {
-    for (int32_t t = 0; t < V; t++)
-      if (logits[t] > mx) mx = logits[t];
+    mx = max_of(logits, V);
+    z = sumexp_of(logits, V, mx);
   }
-  double z = 0, second = -INFINITY, ent = 0;
-  int want_second = p->strategy == DM_STRATEGY_MARGIN, want_ent = p->strategy == DM_STRATEGY_ENTROPY;
-#define VISIT(t)                                             \
-  do {                                                       \
-    float d = logits[t] - mx;                                \
-    z += expf(d);                                            \
-    if (want_second && (t) != tok && d > second) second = d; \
-  } while (0)
-  if (renorm) {
-    FOR_ALLOWED(allowed, words, V, t) VISIT(t);
-  } else {
-    for (int32_t t = 0; t < V; t++) VISIT(t);
-  }
-#undef VISIT
   double logz = log(z);
   double pr = exp((double)logits[tok] - mx - logz);
   *prob = pr;
-  if (want_ent) { /* H = -sum p log p, p = exp(d - logz) */
+  if (p->strategy == DM_STRATEGY_MARGIN) { /* top-1 minus the best other token */
+    float second = -INFINITY;
+    if (renorm) {
+      FOR_ALLOWED(allowed, words, V, t) if (t != tok && logits[t] > second) second = logits[t];
+    } else {
+      for (int32_t t = 0; t < V; t++)
+        if (t != tok && logits[t] > second) second = logits[t];
+    }
+    *score = pr - (second == -INFINITY ? 0 : exp((double)second - mx - logz));
+  } else if (p->strategy == DM_STRATEGY_ENTROPY) { /* -H, H = -sum p log p */
     double h = 0;
     if (renorm) {
       FOR_ALLOWED(allowed, words, V, t) {
         float lp = (float)(logits[t] - mx - logz);
-        h -= expf(lp) * lp;
+        h -= exp_neg(lp) * lp;
       }
     } else {
       for (int32_t t = 0; t < V; t++) {
         float lp = (float)(logits[t] - mx - logz);
-        h -= expf(lp) * lp;
+        h -= exp_neg(lp) * lp;
       }
     }
-    ent = h;
-  }
-  switch (p->strategy) {
-    case DM_STRATEGY_MARGIN: *score = pr - (second == -INFINITY ? 0 : exp(second - logz)); break;
-    case DM_STRATEGY_ENTROPY: *score = -ent; break;
-    case DM_STRATEGY_RANDOM: *score = dm_rng_uniform(pk->rng); break;
-    default: *score = pr; break;
+    *score = -h;
+  } else if (p->strategy == DM_STRATEGY_RANDOM) {
+    *score = dm_rng_uniform(pk->rng);
+  } else {
+    *score = pr;
   }
 }

@@ -11,6 +11,7 @@
 
 #include <dimple/dimple.h>
 
+#include "../../lib/decode/decode_int.h"
 #include "../checkmain.h"
 
 #define V 288
@@ -559,6 +560,30 @@ START_TEST(prefill_matches_full) {
 }
 END_TEST
 
+/* The fast log-sum-exp kernel against its plain twin (double, libm). */
+START_TEST(logsumexp_matches_reference) {
+  uint64_t x = 99;
+  static float v[151937];
+  int32_t sizes[] = {1, 7, 8, 9, 100, 4097, 151937};
+  for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    int32_t n = sizes[k];
+    for (int32_t i = 0; i < n; i++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      v[i] = (float)((double)(x >> 11) / 9007199254740992.0 * 60.0 - 40.0); /* [-40, 20) */
+    }
+    if (n > 3) v[3] = -200.0f; /* below the clamp */
+    double mref = -INFINITY, z = 0;
+    for (int32_t i = 0; i < n; i++) mref = v[i] > mref ? v[i] : mref;
+    for (int32_t i = 0; i < n; i++) z += exp((double)v[i] - mref);
+    double ref = log(z) + mref;
+    float mx;
+    double got = dm_pick_logsumexp(v, n, &mx);
+    ck_assert_float_eq(mx, (float)mref);
+    ck_assert_msg(fabs(got - ref) < 1e-5, "n=%d: %.9f vs %.9f", (int)n, got, ref);
+  }
+}
+END_TEST
+
 static void setup(void) {
   const char *src = getenv("DM_TEST_SRCDIR");
   char path[4096];
@@ -594,6 +619,7 @@ int main(void) {
   tcase_add_test(tc, callback_cancels);
   tcase_add_test(tc, bad_params);
   tcase_add_test(tc, prefill_matches_full);
+  tcase_add_test(tc, logsumexp_matches_reference);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
 }
