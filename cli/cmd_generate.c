@@ -507,7 +507,10 @@ int dm_cmd_generate(int argc, char **argv) {
   }
   ex = dm_cli_load_tokenizer(CMD, tfile ? NULL : mdir, tfile, &g.tok);
   if (ex) {
-    if (ex == DM_EXIT_USAGE && !tfile) ex = DM_EXIT_MODEL; /* the model dir lacks its tokenizer */
+    if (ex == DM_EXIT_USAGE && !tfile) { /* the model dir lacks its tokenizer */
+      fprintf(stderr, "dimple " CMD ": the model directory needs a tokenizer.json, or pass --tokenizer FILE\n");
+      ex = DM_EXIT_MODEL;
+    }
     goto out;
   }
   dm_model_params mp = dm_model_default_params();

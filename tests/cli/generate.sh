@@ -128,6 +128,7 @@ run generate --model /nonexistent/model --tokenizer "$TOK" -p x
 expect_rc 4 "missing model dir"
 run generate --model "$LLADA" -p x
 expect_rc 4 "model without tokenizer.json"
+expect_err_has "--tokenizer" "says to pass --tokenizer"
 run generate --model "$LLADA" --tokenizer "$D/tokenizer/tiny/tokenizer.json" -p x
 expect_rc 4 "tokenizer bigger than the model's vocabulary"
 expect_err_has "smaller than the tokenizer" "says why"
