@@ -176,6 +176,10 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
 
   int32_t total_steps = 0, nblocks = ceil_div(L, p.block_length), cur_block = -1, block_step = 0;
   int model_steps = 0;
+  /* greedy with the unconstrained confidence needs no allowed set when the model's
+   * top token is allowed (the same pick: the first maximum among allowed tokens) */
+  int fast_greedy = p.temperature <= 0 && !p.renorm_confidence;
+  int fast_sample = p.temperature > 0 && !p.renorm_confidence && p.top_k == 0 && p.top_p >= 1.0;
   size_t logits_cap = 0;
   for (int step = 0;; step++) {
     d.step_forced = 0;
@@ -244,6 +248,26 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
       /* per position: the best allowed token and its confidence */
       for (int32_t i = 0; i < n; i++) {
         const float *row = logits + (size_t)i * (size_t)src->vocab;
+        cand[i].pos = pos[i];
+        cand[i].logits = row;
+        if (fast_greedy || fast_sample) {
+          /* greedy: the model's own first choice, when the canvas allows it (the same
+           * pick as the first maximum among the allowed tokens); sampling: up to 4
+           * samples of the whole distribution, the first the canvas allows (rejection
+           * sampling: exactly the restricted distribution) */
+          int32_t am = -1;
+          for (int k = 0; k < (fast_greedy ? 1 : 4) && am < 0; k++) {
+            int32_t t = fast_greedy ? dm_pick_argmax(row, src->vocab) : dm_pick_sample_full(&pk, row, k == 0);
+            t0 = now_ms();
+            if (t >= 0 && (size_t)t < words * 64 && dm_canvas_allows(canvas, pos[i], t)) am = t;
+            st->constraint_ms += now_ms() - t0;
+          }
+          if (am >= 0) {
+            cand[i].tok = am;
+            dm_pick_score(&pk, row, NULL, 0, am, &cand[i].score, &cand[i].prob);
+            continue;
+          }
+        }
         t0 = now_ms();
         int32_t cnt;
         const uint64_t *bits = allowed_at(&d, pos[i], &cnt);
@@ -260,9 +284,7 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
                             (int)pos[i], (int)src->vocab);
           goto done;
         }
-        cand[i].pos = pos[i];
         cand[i].tok = tok;
-        cand[i].logits = row;
         dm_pick_score(&pk, row, bits, words, tok, &cand[i].score, &cand[i].prob);
       }
       int32_t k = dm_strategy_select(&p, cand, n, sched_k);

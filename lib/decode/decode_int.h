@@ -22,6 +22,7 @@ typedef struct dm_picker {
   int32_t *ids;       /* vocab scratch */
   float *vals;        /* vocab scratch */
   dm_rng *rng;
+  double z;           /* normaliser of the row in vals (dm_pick_sample_full) */
 } dm_picker;
 
 int dm_picker_init(dm_picker *pk, const dm_decode_params *p, int32_t vocab, dm_rng *rng);
@@ -37,6 +38,15 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
  * renorm_confidence). */
 void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, size_t words, int32_t tok,
                    double *score, double *prob);
+
+/* A token sampled from the whole tempered distribution (no top-k/top-p), for
+ * rejection sampling: a sample the canvas allows is a sample of the distribution
+ * restricted to the allowed tokens. fresh: 1 for the first draw from this row (later
+ * draws reuse its probabilities). */
+int32_t dm_pick_sample_full(dm_picker *pk, const float *logits, int fresh);
+
+/* The first index of the largest of n floats (-1 when n is 0). */
+int32_t dm_pick_argmax(const float *x, int32_t n);
 
 /* log(sum exp x[i]) over n floats by the fast 8-lane kernel (*mx receives the max);
  * tests compare it with a plain double loop. */

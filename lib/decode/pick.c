@@ -165,6 +165,46 @@ static double sumexp_of(const float *x, int32_t n, float mx) {
   return z;
 }
 
+int32_t dm_pick_argmax(const float *x, int32_t n) {
+  float m = max_of(x, n);
+  for (int32_t i = 0; i < n; i++)
+    if (x[i] == m) return i;
+  return n ? 0 : -1;
+}
+
+/* y[i] = exp((x[i] - mx) * inv); returns their sum (8 lanes, fixed order) */
+static double expinto_of(const float *x, int32_t n, float mx, float inv, float *y) {
+  double z = 0;
+  int32_t i = 0;
+  while (i + 8 <= n) {
+    int32_t end = n - i > 4096 ? i + 4096 : n;
+    v4f a0 = {0, 0, 0, 0}, a1 = a0;
+    for (; i + 8 <= end; i += 8) {
+      v4f e0 = exp_neg4((v4_load(x + i) - mx) * inv), e1 = exp_neg4((v4_load(x + i + 4) - mx) * inv);
+      memcpy(y + i, &e0, sizeof e0);
+      memcpy(y + i + 4, &e1, sizeof e1);
+      a0 += e0;
+      a1 += e1;
+    }
+    for (int k = 0; k < 4; k++) z += (double)a0[k] + (double)a1[k];
+  }
+  for (; i < n; i++) z += y[i] = exp_neg((x[i] - mx) * inv);
+  return z;
+}
+
+int32_t dm_pick_sample_full(dm_picker *pk, const float *logits, int fresh) {
+  int32_t V = pk->vocab;
+  if (fresh) pk->z = expinto_of(logits, V, max_of(logits, V), (float)(1.0 / pk->p->temperature), pk->vals);
+  double u = dm_rng_uniform(pk->rng) * pk->z, acc = 0;
+  int32_t last = 0;
+  for (int32_t t = 0; t < V; t++) {
+    if (pk->vals[t] > 0) last = t;
+    acc += pk->vals[t];
+    if (u < acc) return t;
+  }
+  return last;
+}
+
 double dm_pick_logsumexp(const float *x, int32_t n, float *mx) {
   *mx = max_of(x, n);
   return log(sumexp_of(x, n, *mx)) + *mx;

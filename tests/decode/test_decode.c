@@ -33,6 +33,7 @@ typedef struct script {
   int rows[64];  /* rows asked per call */
   int bad;       /* a row asked for a position that is not a mask */
   uint64_t noise; /* != 0: add seeded small noise to every logit */
+  float rest;     /* logit of the tokens not scripted (0) */
 } script;
 
 static int script_fill(dm_logits_source *s, const int32_t *seq, int32_t T, int32_t prompt_len, int call,
@@ -50,7 +51,7 @@ static int script_fill(dm_logits_source *s, const int32_t *seq, int32_t T, int32
     uint64_t x = sc->noise + (uint64_t)q * 7919u;
     for (int t = 0; t < V; t++) {
       x = x * 6364136223846793005ull + 1442695040888963407ull;
-      row[t] = sc->noise ? (float)((x >> 40) % 1000) / 1000.0f : 0.0f;
+      row[t] = sc->noise ? (float)((x >> 40) % 1000) / 1000.0f : sc->rest;
     }
     for (int k = 0; k < 3 && q >= 0 && q < MAXP; k++)
       if (sc->tok[q][k] > 0) row[sc->tok[q][k]] = sc->val[q][k];
@@ -482,6 +483,39 @@ START_TEST(sampling_is_seeded) {
 }
 END_TEST
 
+/* Sampling draws from the model's distribution restricted to the allowed tokens:
+ * 'x' (logit 3) is refused, so 'a' (1) and 'b' (0) come out as e : 1 (p(a) = 0.731),
+ * both by rejection sampling (top-k 0) and over the allowed set (top-k 2). */
+START_TEST(sampling_follows_the_restricted_distribution) {
+  dm_canvas *c = regex_canvas("[ab]", 1);
+  for (int k = 0; k <= 2; k += 2) {
+    int na = 0, n = 3000;
+    for (int i = 0; i < n; i++) {
+      script sc;
+      script_init(&sc);
+      sc.rest = -4;
+      want(&sc, 0, 0, 'a', 1);
+      want(&sc, 0, 1, 'b', 0);
+      want(&sc, 0, 2, 'x', 3);
+      dm_decode_params p = dm_decode_default_params();
+      p.temperature = 1;
+      p.top_k = k;
+      p.seed = (uint64_t)i;
+      dm_decode_stats st;
+      trace tr;
+      ck_assert_int_eq(run(c, &sc, &p, &st, &tr), DM_OK);
+      int32_t t = dm_canvas_token(c, 0);
+      ck_assert(t == 'a' || t == 'b');
+      na += t == 'a';
+      dm_canvas_reset(c);
+    }
+    double pa = (double)na / n, want_pa = exp(1.0) / (exp(1.0) + 1);
+    ck_assert_msg(fabs(pa - want_pa) < 0.03, "top-k %d: p(a) = %.3f, want %.3f", k, pa, want_pa);
+  }
+  dm_canvas_free(c);
+}
+END_TEST
+
 START_TEST(callback_cancels) {
   dm_canvas *c = free_canvas(4);
   script sc;
@@ -616,6 +650,7 @@ int main(void) {
   tcase_add_test(tc, conflicting_plan_is_repicked);
   tcase_add_test(tc, constraint_beats_logits);
   tcase_add_test(tc, sampling_is_seeded);
+  tcase_add_test(tc, sampling_follows_the_restricted_distribution);
   tcase_add_test(tc, callback_cancels);
   tcase_add_test(tc, bad_params);
   tcase_add_test(tc, prefill_matches_full);
