@@ -13,6 +13,9 @@ cli_dimple_SOURCES = \
 	cli/cmd_logits.c \
 	cli/cmd_bench.c \
 	cli/cmd_generate.c \
+	cli/gen.h \
+	cli/gen_run.c \
+	cli/gen_batch.c \
 	cli/spec.c \
 	cli/blas_env.c \
 	cli/ids.c
