@@ -588,6 +588,36 @@ static void prefill_case(int layers, int steps, int L) {
   }
 }
 
+/* The model source reads the row that predicts each position: row t for LLaDA, row
+ * t - 1 for the shifted Dream layout (compared with a plain full forward). */
+START_TEST(model_source_rows) {
+  dm_model_family fams[2] = {DM_FAMILY_LLADA, DM_FAMILY_DREAM};
+  for (int f = 0; f < 2; f++) {
+    dm_model_shape sh = {fams[f], DM_DTYPE_F32, 2, 64, 4, 2, 128, V, 10000.0, 0};
+    dm_model *m = NULL;
+    dm_error e;
+    ck_assert_int_eq(dm_model_new_random(&sh, 9, NULL, &m, &e), DM_OK);
+    int32_t seq[8] = {104, 105, 10, MASK, 97, MASK, MASK, 98};
+    int32_t rows[16], want_pos[3] = {3, 5, 6};
+    for (int t = 0; t < 8; t++) rows[2 * t] = 0, rows[2 * t + 1] = t;
+    static float all[8 * V], got[3 * V];
+    dm_forward_batch b = {1, 8, seq, 0, 8, rows, DM_FORWARD_FULL, 0, NULL};
+    ck_assert_int_eq(dm_forward(m, &b, all, &e), DM_OK);
+    for (int pre = 0; pre < 2; pre++) {
+      dm_logits_source *src = NULL;
+      ck_assert_int_eq(dm_logits_source_model(m, pre, MASK, &src, &e), DM_OK);
+      ck_assert_int_eq(src->fill(src, seq, 8, 3, 0, want_pos, 3, got, &e), DM_OK);
+      int shift = f == 1;
+      for (int i = 0; i < 3; i++)
+        for (int t = 0; t < V; t++)
+          ck_assert_msg(fabsf(got[i * V + t] - all[(want_pos[i] - shift) * V + t]) < 1e-4f, "family %d row %d", f, i);
+      dm_logits_source_free(src);
+    }
+    dm_model_free(m);
+  }
+}
+END_TEST
+
 START_TEST(prefill_matches_full) {
   prefill_case(1, 12, 12); /* one token per step, every step exact */
   prefill_case(2, 1, 12);  /* all in the first step */
@@ -654,6 +684,7 @@ int main(void) {
   tcase_add_test(tc, callback_cancels);
   tcase_add_test(tc, bad_params);
   tcase_add_test(tc, prefill_matches_full);
+  tcase_add_test(tc, model_source_rows);
   tcase_add_test(tc, logsumexp_matches_reference);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
