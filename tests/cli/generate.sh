@@ -98,6 +98,15 @@ run generate --model "$LLADA" --tokenizer "$TOK" -p "hello" --raw-prompt --max-t
 expect_rc 0 "--raw-prompt"
 json_has 'd["prompt_tokens"] == 1' "raw prompt is not chat-formatted ('hello' is one token)"
 
+# --progress / --visual: only on a terminal
+run generate --model "$LLADA" --tokenizer "$TOK" -p "hi" --max-tokens 6 --progress --visual
+expect_rc 0 "--progress --visual without a terminal"
+expect_err_empty "no progress drawn when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+  script -qc "'$DIMPLE' generate --model '$LLADA' --tokenizer '$TOK' -p hi --max-tokens 6 --steps 3 --strategy maskgit --progress --visual 2>&1 >/dev/null" /dev/null >"$T_TMP/tty" 2>&1
+  if grep -q '6/6 tokens' "$T_TMP/tty" && grep -q "$(printf '\0338')" "$T_TMP/tty"; then ok "progress bar and canvas redraw on a terminal"; else OUT=$(cat "$T_TMP/tty"); not_ok "progress bar and canvas redraw on a terminal"; fi
+fi
+
 # bad flags
 run generate --model "$LLADA" --tokenizer "$TOK" -p x --strategy nope
 expect_rc 2 "unknown strategy"
