@@ -52,12 +52,29 @@ int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err);
  * stderr and returns the exit code (else DM_EXIT_OK). */
 int dm_cli_load_tokenizer(const char *cmd, const char *model, const char *file, dm_tokenizer **tok);
 
+/* A loaded format spec (cli/spec.c): its canvas, its language (NULL for free
+ * text) and its form (for --prior, whose instruction goes into the prompt). */
+typedef struct dm_cli_spec {
+  char kind;          /* 's' schema file, 'p' form file, 't' template, 'r' regex, 0 free text */
+  int is_json;
+  dm_canvas *canvas;
+  dm_lang *lang;
+  dm_form *form;
+} dm_cli_spec;
+/* value: the file (schema, form) or the text (template, regex); max_tokens: budget of
+ * a regex slot or a free text (0: default). Fills *out (release with
+ * dm_cli_spec_free); errors name the source. */
+int dm_cli_spec_load(dm_prior_env *env, char kind, const char *value, int max_tokens, dm_cli_spec *out,
+                     dm_error *err);
+void dm_cli_spec_free(dm_cli_spec *s);
+
 int dm_cmd_info(int argc, char **argv);
 int dm_cmd_compile(int argc, char **argv);
 int dm_cmd_check(int argc, char **argv);
 int dm_cmd_tokenize(int argc, char **argv);
 int dm_cmd_detokenize(int argc, char **argv);
 int dm_cmd_logits(int argc, char **argv);
+int dm_cmd_generate(int argc, char **argv);
 int dm_cmd_bench(int argc, char **argv);
 
 /* Re-execute once with OPENBLAS_CORETYPE set when OpenBLAS misdetected the CPU

@@ -12,7 +12,13 @@ cli_dimple_SOURCES = \
 	cli/cmd_tokenize.c \
 	cli/cmd_logits.c \
 	cli/cmd_bench.c \
+	cli/cmd_generate.c \
+	cli/gen.h \
+	cli/gen_run.c \
+	cli/gen_batch.c \
+	cli/spec.c \
 	cli/blas_env.c \
 	cli/ids.c
-cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS)
+cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS) \
+	-DDM_PKGDATADIR='"$(pkgdatadir)"' -DDM_SRCDIR='"$(abs_top_srcdir)"'
 cli_dimple_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)

@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -98,6 +98,10 @@ tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_decode_test_rng_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
+tests_decode_test_decode_SOURCES = tests/decode/test_decode.c
+tests_decode_test_decode_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_decode_test_decode_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS) -lm
+
 check_PROGRAMS += tests/prior/anyorder_gen
 tests_prior_anyorder_gen_SOURCES = tests/prior/anyorder_gen.c
 tests_prior_anyorder_gen_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
@@ -105,7 +109,7 @@ tests_prior_anyorder_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.
 TESTS += tests/prior/anyorder.sh
 EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py tests/prior/regexgen.h
 
-DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh tests/cli/generate.sh
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 
@@ -129,3 +133,12 @@ installcheck-local:
 	LD_LIBRARY_PATH='$(DESTDIR)$(libdir)' ./tests/install/consumer && \
 	'$(DESTDIR)$(bindir)/dimple' --version
 	rm -f tests/install/consumer
+
+# The decoder's guarantee: random tiny models fill priors/, random regexes and
+# templates and the JSON-Schema-Test-Suite's schemas; every output in the language.
+check_PROGRAMS += tests/decode/guarantee_gen
+tests_decode_guarantee_gen_SOURCES = tests/decode/guarantee_gen.c
+tests_decode_guarantee_gen_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_decode_guarantee_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+TESTS += tests/decode/guarantee.sh tests/decode/guarantee_suite.sh
+EXTRA_DIST += tests/decode/guarantee.sh tests/decode/guarantee_suite.sh

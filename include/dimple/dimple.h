@@ -10,6 +10,7 @@
 
 #include <dimple/runtime.h>
 #include <dimple/prior.h>
+#include <dimple/decode.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -148,6 +148,13 @@ int dm_canvas_from_template(dm_prior_env *env, const char *text, size_t len,
 /* A form spec (its schema or template). */
 int dm_canvas_from_form(dm_prior_env *env, const dm_form *form, const dm_canvas_params *params,
                         dm_canvas **out, dm_error *err);
+/* Unconstrained generation: n positions of any UTF-8 text followed by EOS filler
+ * (the answer is the text before the first EOS). DM_EINVAL when n < 1 or the
+ * tokenizer has no EOS. *out caller-owned (dm_canvas_free). */
+int dm_canvas_free_text(dm_prior_env *env, int32_t n, const dm_canvas_params *params, dm_canvas **out,
+                        dm_error *err);
+/* The EOS token slots are filled with (-1 when the tokenizer has none). */
+int32_t dm_canvas_eos(const dm_canvas *c);
 void dm_canvas_free(dm_canvas *c);
 /* Back to all masks (compiled automata are kept). */
 int dm_canvas_reset(dm_canvas *c);

@@ -45,3 +45,6 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/grammar.h lib/prior/grammar.c lib/prior/yamlfile.h lib/prior/yamlfile.c \
 	lib/prior/canvas.h lib/prior/canvas.c lib/prior/layout.c \
 	lib/prior/template.h lib/prior/template.c lib/prior/form.c
+
+# Free-text canvases and the canvas EOS (added with the decoder).
+lib_libdimple_la_SOURCES += lib/prior/canvas_free.c
