@@ -48,6 +48,9 @@ int dm_dfa_minimize_reference(dm_dfa *d);
 /* Language operations; results are minimal and owned by the caller. */
 int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
 int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
+/* a minus b: the same result as intersecting a with dm_dfa_complement(b) (and the
+ * same intermediate size against max_states), in one product. */
+int dm_dfa_difference(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
 /* Complement over all byte strings. */
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err);
 

@@ -73,6 +73,9 @@ static void part_split(part *p) {
 typedef struct min_ws {
   int32_t *idx;       /* state -> index among the reachable ones, or -1 */
   int32_t *state_of;  /* index -> state */
+  int32_t *estart;    /* transitions of index i: ecls/etgt[estart[i] .. estart[i+1]) */
+  int32_t *ecls, *etgt;
+  int32_t *cnt, *touched_cls;
   uint8_t *alive;     /* per index: can reach acceptance */
   int32_t *rstart;    /* live transitions into index i: rsrc/rcls[rstart[i] .. rstart[i+1]) */
   int32_t *rsrc, *rcls;
@@ -84,6 +87,7 @@ typedef struct min_ws {
 
 static void ws_free(min_ws *w) {
   free(w->idx); free(w->state_of); free(w->alive);
+  free(w->estart); free(w->ecls); free(w->etgt); free(w->cnt); free(w->touched_cls);
   free(w->rstart); free(w->rsrc); free(w->rcls);
   free(w->cstart); free(w->csrc);
   free(w->bucket); free(w->bucket_off); free(w->snap);
@@ -114,7 +118,7 @@ static int quotient(dm_dfa *d, min_ws *w) {
   if (!full) goto out;
   while (head < tail) {
     int32_t b = order[head];
-    const int32_t *row = d->next + (size_t)w->state_of[p->elems[p->first[b]]] * k;
+    int32_t i = p->elems[p->first[b]]; /* any state of the block */
     if ((size_t)head == cap) {
       cap *= 2;
       int32_t *nf = realloc(full, cap * (size_t)k * sizeof *nf);
@@ -122,15 +126,16 @@ static int quotient(dm_dfa *d, min_ws *w) {
       full = nf;
     }
     int32_t *out_row = full + (size_t)head * k;
-    for (int c = 0; c < k; c++) {
-      int32_t t = row[c], i = t >= 0 ? w->idx[t] : -1;
-      if (i < 0 || !w->alive[i]) { out_row[c] = -1; continue; }
-      int32_t tb = p->blk[i];
+    for (int c = 0; c < k; c++) out_row[c] = -1;
+    for (int32_t e = w->estart[i]; e < w->estart[i + 1]; e++) {
+      int32_t t = w->etgt[e];
+      if (!w->alive[t]) continue;
+      int32_t tb = p->blk[t];
       if (newid[tb] < 0) {
         newid[tb] = tail;
         order[tail++] = tb;
       }
-      out_row[c] = newid[tb];
+      out_row[w->ecls[e]] = newid[tb];
     }
     head++;
   }
@@ -205,45 +210,60 @@ int dm_dfa_minimize(dm_dfa *d) {
   w.idx = malloc(nn * sizeof *w.idx);
   w.state_of = malloc(nn * sizeof *w.state_of);
   w.alive = calloc(nn, 1);
-  w.rstart = calloc(nn + 1, sizeof *w.rstart);
+  w.estart = malloc((nn + 1) * sizeof *w.estart);
   w.cstart = calloc((size_t)k + 1, sizeof *w.cstart);
-  if (!w.idx || !w.state_of || !w.alive || !w.rstart || !w.cstart) goto out;
+  w.cnt = calloc((size_t)k, sizeof *w.cnt);
+  w.touched_cls = malloc((size_t)k * sizeof *w.touched_cls);
+  if (!w.idx || !w.state_of || !w.alive || !w.estart || !w.cstart || !w.cnt || !w.touched_cls) goto out;
 
-  /* 1. the states reachable from the start, indexed in discovery order */
+  /* 1. the states reachable from the start, indexed in discovery order, and their
+   * transitions as a list grouped by source index (targets as indices) */
   for (int s = 0; s < n; s++) w.idx[s] = -1;
   int r = 0;
   w.idx[0] = 0;
   w.state_of[r++] = 0;
-  size_t m = 0;
+  size_t m = 0, ecap = 0;
   for (int h = 0; h < r; h++) {
     const int32_t *row = d->next + (size_t)w.state_of[h] * k;
+    w.estart[h] = (int32_t)m;
+    if (m + (size_t)k > ecap) {
+      size_t cap = ecap ? ecap * 2 : (size_t)4 * (size_t)k + 1024;
+      while (cap < m + (size_t)k) cap *= 2;
+      int32_t *a = realloc(w.ecls, cap * sizeof *a);
+      if (!a) goto out;
+      w.ecls = a;
+      a = realloc(w.etgt, cap * sizeof *a);
+      if (!a) goto out;
+      w.etgt = a;
+      ecap = cap;
+    }
     for (int c = 0; c < k; c++) {
       int32_t t = row[c];
       if (t < 0) continue;
       if (w.idx[t] < 0) { w.idx[t] = r; w.state_of[r++] = t; }
-      w.rstart[w.idx[t] + 1]++;
-      m++;
+      w.ecls[m] = c;
+      w.etgt[m++] = w.idx[t];
     }
   }
+  w.estart[r] = (int32_t)m;
 
   /* 2. transitions reversed, grouped by target */
-  for (int i = 0; i < r; i++) w.rstart[i + 1] += w.rstart[i];
+  w.rstart = calloc((size_t)r + 1, sizeof *w.rstart);
   w.rsrc = malloc((m ? m : 1) * sizeof *w.rsrc);
   w.rcls = malloc((m ? m : 1) * sizeof *w.rcls);
   w.snap = malloc((size_t)r * sizeof *w.snap);
-  if (!w.rsrc || !w.rcls || !w.snap) goto out;
+  if (!w.rstart || !w.rsrc || !w.rcls || !w.snap) goto out;
+  for (size_t e = 0; e < m; e++) w.rstart[w.etgt[e] + 1]++;
+  for (int i = 0; i < r; i++) w.rstart[i + 1] += w.rstart[i];
   {
     int32_t *fill = w.snap; /* borrowed as the fill cursor */
     memcpy(fill, w.rstart, (size_t)r * sizeof *fill);
-    for (int i = 0; i < r; i++) {
-      const int32_t *row = d->next + (size_t)w.state_of[i] * k;
-      for (int c = 0; c < k; c++)
-        if (row[c] >= 0) {
-          int32_t at = fill[w.idx[row[c]]]++;
-          w.rsrc[at] = i;
-          w.rcls[at] = c;
-        }
-    }
+    for (int i = 0; i < r; i++)
+      for (int32_t e = w.estart[i]; e < w.estart[i + 1]; e++) {
+        int32_t at = fill[w.etgt[e]]++;
+        w.rsrc[at] = i;
+        w.rcls[at] = w.ecls[e];
+      }
   }
 
   /* 3. which can reach acceptance (backwards from the accepting states) */
@@ -317,25 +337,34 @@ int dm_dfa_minimize(dm_dfa *d) {
     int32_t a = p->work[--p->nwork];
     int32_t na = p->end[a] - p->first[a];
     if (!w.alive[p->elems[p->first[a]]]) continue; /* the dead block: no live transitions in */
-    /* a snapshot of the splitter (it may split below; all its states count) */
-    memcpy(w.snap, p->elems + p->first[a], (size_t)na * sizeof *w.snap);
-    int32_t *off = w.bucket_off;
-    for (int c = 0; c <= k; c++) off[c] = 0;
+    /* its predecessors bucketed by class, over the classes that occur only (before
+     * any split: all the splitter's states count even if it splits itself) */
+    const int32_t *sa = p->elems + p->first[a];
+    int nt = 0;
+    int32_t total = 0;
     for (int32_t i = 0; i < na; i++) {
-      int32_t t = w.snap[i];
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) off[w.rcls[e] + 1]++;
+      int32_t t = sa[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++)
+        if (w.cnt[w.rcls[e]]++ == 0) w.touched_cls[nt++] = w.rcls[e];
+      total += w.rstart[t + 1] - w.rstart[t];
     }
-    for (int c = 0; c < k; c++) off[c + 1] += off[c];
-    if (!off[k]) continue;
-    /* shift so that filling leaves off[c] .. off[c+1] as class c's bucket */
-    for (int c = k; c > 0; c--) off[c] = off[c - 1];
+    if (!total) continue;
+    int32_t *off = w.bucket_off; /* per class: start of its bucket, then fill cursor */
+    int32_t at = 0;
+    for (int j = 0; j < nt; j++) {
+      int c = w.touched_cls[j];
+      off[c] = at;
+      at += w.cnt[c];
+    }
     for (int32_t i = 0; i < na; i++) {
-      int32_t t = w.snap[i];
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.bucket[off[w.rcls[e] + 1]++] = w.rsrc[e];
+      int32_t t = sa[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.bucket[off[w.rcls[e]]++] = w.rsrc[e];
     }
-    for (int c = 0; c < k; c++) {
-      if (off[c] == off[c + 1]) continue;
-      for (int32_t i = off[c]; i < off[c + 1]; i++) part_mark(p, w.bucket[i]);
+    for (int j = 0; j < nt; j++) {
+      int c = w.touched_cls[j];
+      int32_t hi = off[c], lo = hi - w.cnt[c];
+      w.cnt[c] = 0;
+      for (int32_t i = lo; i < hi; i++) part_mark(p, w.bucket[i]);
       part_split(p);
     }
   }

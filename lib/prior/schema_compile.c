@@ -99,6 +99,17 @@ dm_dfa *sc_or(sc_ctx *c, dm_dfa *a, dm_dfa *b) {
   return rc ? sc_lower(c, rc, &e) : r;
 }
 
+dm_dfa *sc_minus(sc_ctx *c, dm_dfa *a, dm_dfa *b) {
+  if (!a || !b) { dm_dfa_free(a); dm_dfa_free(b); return NULL; }
+  dm_dfa *r = NULL;
+  dm_error e;
+  dm_error_clear(&e);
+  int rc = dm_dfa_difference(a, b, c->p.max_states, &r, &e);
+  dm_dfa_free(a);
+  dm_dfa_free(b);
+  return rc ? sc_lower(c, rc, &e) : r;
+}
+
 dm_dfa *sc_not(sc_ctx *c, dm_dfa *a) {
   if (!a) return NULL;
   dm_dfa *r = NULL;
@@ -116,7 +127,7 @@ dm_dfa *sc_not(sc_ctx *c, dm_dfa *a) {
  * depth-bounded languages cannot decide). */
 dm_dfa *sc_not_json(sc_ctx *c, dm_dfa *a) {
   if (!a) return NULL;
-  return sc_and(c, sc_any(c, c->p.any_depth), sc_not(c, a));
+  return sc_minus(c, sc_any(c, c->p.any_depth), a);
 }
 
 dm_dfa *sc_empty(sc_ctx *c) {
@@ -499,6 +510,7 @@ int dm_schema_compiler_new(const cJSON *root, const dm_schema_params *params, dm
 void dm_schema_compiler_free(dm_schema_compiler *sc) {
   if (!sc) return;
   for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(sc->c.any[i]);
+  dm_dfa_free(sc->c.open_object);
   dm_keyrank_free(&sc->c.kr);
   free(sc);
 }

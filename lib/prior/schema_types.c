@@ -335,27 +335,33 @@ out:
 
 /* ------------------------------------------------------------------ union of types */
 
-/* Does s leave the languages of every type in mask (SC_NULL .. SC_ARR) open, with no
- * keyword that narrows them (nor one that could be malformed)? */
-static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask) {
+/* Does s leave the languages of every type in mask open, with no keyword that
+ * narrows them (nor one that could be malformed)? Open objects also need that no key
+ * is ranked unless ranked_ok (the ranked keys come first in every object). */
+static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool ranked_ok) {
   static const char *const num_kw[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", NULL};
   static const char *const str_kw[] = {"minLength", "maxLength", "pattern", NULL};
   static const char *const arr_kw[] = {"prefixItems", "items", "minItems", "maxItems", "contains", "minContains",
                                        "maxContains", NULL};
-  const char *const *lists[3] = {mask & (SC_INT | SC_NUM) ? num_kw : NULL, mask & SC_STR ? str_kw : NULL,
-                                 mask & SC_ARR ? arr_kw : NULL};
-  for (int l = 0; l < 3; l++)
+  static const char *const obj_kw[] = {"properties", "required", "additionalProperties", "patternProperties",
+                                       "propertyNames", "minProperties", "maxProperties", "dependentRequired",
+                                       "dependentSchemas", NULL};
+  const char *const *lists[4] = {mask & (SC_INT | SC_NUM) ? num_kw : NULL, mask & SC_STR ? str_kw : NULL,
+                                 mask & SC_ARR ? arr_kw : NULL, mask & SC_OBJ ? obj_kw : NULL};
+  for (int l = 0; l < 4; l++)
     for (const char *const *k = lists[l]; k && *k; k++)
       if (cJSON_GetObjectItemCaseSensitive(s, *k)) return false;
   if ((mask & SC_STR) && !c->p.spec_mode && cJSON_GetObjectItemCaseSensitive(s, "format")) return false;
+  if ((mask & SC_OBJ) && c->kr.n > 0 && !ranked_ok) return false;
   return true;
 }
 
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
-  /* the union over the type groups in this order; open (keyword-free) languages come
+  /* the union over the type groups in this order. Open (keyword-free) languages come
    * from the process-wide cache, which builds them with this function on the empty
    * schema: the longest open run from the start of the chain as one entry (the same
-   * unions in the same order), and an open array language on its own */
+   * unions in the same order), and open arrays and objects on their own. An open
+   * object over ranked keys depends on the document: it is kept per compiler. */
   static const unsigned groups[5] = {SC_NULL | SC_BOOL, SC_INT | SC_NUM, SC_STR, SC_ARR, SC_OBJ};
   dm_dfa *L = NULL;
   bool any = false;
@@ -364,10 +370,10 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
   unsigned done = 0;
   if (cache) {
     unsigned pre = 0;
-    for (int g = 0; g < 4; g++) {
+    for (int g = 0; g < 5; g++) {
       unsigned gm = mask & groups[g];
       if (!gm) continue;
-      if (!types_open(c, s, gm)) break;
+      if (!types_open(c, s, gm, false)) break;
       pre |= gm;
     }
     const dm_dfa *e = pre ? sc_cache_open_types(pre, depth) : NULL;
@@ -382,7 +388,8 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
     unsigned gm = mask & groups[g] & ~done;
     if (!gm) continue;
     dm_dfa *part = NULL;
-    const dm_dfa *e = cache && gm == SC_ARR && types_open(c, s, gm) ? sc_cache_open_types(gm, depth) : NULL;
+    const dm_dfa *e = cache && (gm == SC_ARR || gm == SC_OBJ) && types_open(c, s, gm, false)
+                          ? sc_cache_open_types(gm, depth) : NULL;
     if (e) {
       part = sc_copy(c, e);
     } else if (g == 0) {
@@ -399,6 +406,10 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
       part = lang_string(c, s);
     } else if (g == 3) {
       part = lang_array(c, s);
+    } else if (types_open(c, s, gm, true)) {
+      /* the open object over this document's ranked keys, built once per compiler */
+      if (!c->open_object) c->open_object = sc_lang_object(c, s);
+      part = c->open_object ? sc_copy(c, c->open_object) : NULL;
     } else {
       part = sc_lang_object(c, s);
     }
