@@ -419,7 +419,7 @@ dm_dfa *sc_schema(sc_ctx *c, const cJSON *s) {
 
   unsigned mask;
   if (sc_type_mask(c, s, &mask)) return NULL;
-  dm_dfa *L = sc_types(c, s, mask);
+  dm_dfa *L = sc_types(c, s, sc_types_needed(c, s, mask));
   if (!L) return NULL;
 
   const cJSON *k;

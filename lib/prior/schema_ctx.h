@@ -74,6 +74,13 @@ dm_dfa *sc_lang_object(sc_ctx *c, const cJSON *s);
 dm_dfa *sc_schema(sc_ctx *c, const cJSON *s);
 /* Types allowed by "type" (all when absent). */
 int sc_type_mask(sc_ctx *c, const cJSON *s, unsigned *mask);
+/* Does s leave the languages of every type in mask open (no keyword narrows them or
+ * could be malformed)? Objects count as open with ranked keys only if ranked_ok. */
+bool sc_types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool ranked_ok);
+/* mask without the open types that no value of s's "enum" / "const" has: their
+ * languages are disjoint from those values, so they change nothing in the result
+ * (they only cost time, and may exceed the state limit). */
+unsigned sc_types_needed(const sc_ctx *c, const cJSON *s, unsigned mask);
 /* Union of the type-specific languages (strings, numbers, arrays, objects with
  * their keywords) over the types in mask. */
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask);

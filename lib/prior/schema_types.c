@@ -338,7 +338,7 @@ out:
 /* Does s leave the languages of every type in mask open, with no keyword that
  * narrows them (nor one that could be malformed)? Open objects also need that no key
  * is ranked unless ranked_ok (the ranked keys come first in every object). */
-static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool ranked_ok) {
+bool sc_types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool ranked_ok) {
   static const char *const num_kw[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", NULL};
   static const char *const str_kw[] = {"minLength", "maxLength", "pattern", NULL};
   static const char *const arr_kw[] = {"prefixItems", "items", "minItems", "maxItems", "contains", "minContains",
@@ -354,6 +354,36 @@ static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool rank
   if ((mask & SC_STR) && !c->p.spec_mode && cJSON_GetObjectItemCaseSensitive(s, "format")) return false;
   if ((mask & SC_OBJ) && c->kr.n > 0 && !ranked_ok) return false;
   return true;
+}
+
+/* The type of a literal value as a mask bit (numbers: both number bits). */
+static unsigned value_types(const cJSON *v) {
+  if (cJSON_IsNull(v)) return SC_NULL;
+  if (cJSON_IsBool(v)) return SC_BOOL;
+  if (cJSON_IsNumber(v)) return SC_INT | SC_NUM;
+  if (cJSON_IsString(v)) return SC_STR;
+  if (cJSON_IsArray(v)) return SC_ARR;
+  return SC_OBJ;
+}
+
+unsigned sc_types_needed(const sc_ctx *c, const cJSON *s, unsigned mask) {
+  const cJSON *en = cJSON_GetObjectItemCaseSensitive(s, "enum");
+  const cJSON *co = cJSON_GetObjectItemCaseSensitive(s, "const");
+  if (en && !cJSON_IsArray(en)) return mask; /* an error, reported in its place */
+  if (!en && !co) return mask;
+  unsigned need = SC_ALL;
+  if (en) {
+    need = 0;
+    for (const cJSON *m = en->child; m; m = m->next) need |= value_types(m);
+  }
+  if (co) need &= value_types(co);
+  /* the texts of different types start with different bytes: a type no literal has
+   * adds nothing to the intersection. Drop it only when its keywords are absent, so
+   * that no error they would raise is skipped. */
+  static const unsigned fam[6] = {SC_NULL, SC_BOOL, SC_INT | SC_NUM, SC_STR, SC_ARR, SC_OBJ};
+  for (int f = 0; f < 6; f++)
+    if ((mask & fam[f]) && !(need & fam[f]) && sc_types_open(c, s, mask & fam[f], true)) mask &= ~fam[f];
+  return mask;
 }
 
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
@@ -373,7 +403,7 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
     for (int g = 0; g < 5; g++) {
       unsigned gm = mask & groups[g];
       if (!gm) continue;
-      if (!types_open(c, s, gm, false)) break;
+      if (!sc_types_open(c, s, gm, false)) break;
       pre |= gm;
     }
     const dm_dfa *e = pre ? sc_cache_open_types(pre, depth) : NULL;
@@ -388,7 +418,7 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
     unsigned gm = mask & groups[g] & ~done;
     if (!gm) continue;
     dm_dfa *part = NULL;
-    const dm_dfa *e = cache && (gm == SC_ARR || gm == SC_OBJ) && types_open(c, s, gm, false)
+    const dm_dfa *e = cache && (gm == SC_ARR || gm == SC_OBJ) && sc_types_open(c, s, gm, false)
                           ? sc_cache_open_types(gm, depth) : NULL;
     if (e) {
       part = sc_copy(c, e);
@@ -406,7 +436,7 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
       part = lang_string(c, s);
     } else if (g == 3) {
       part = lang_array(c, s);
-    } else if (types_open(c, s, gm, true)) {
+    } else if (sc_types_open(c, s, gm, true)) {
       /* the open object over this document's ranked keys, built once per compiler */
       if (!c->open_object) c->open_object = sc_lang_object(c, s);
       part = c->open_object ? sc_copy(c, c->open_object) : NULL;
