@@ -1,7 +1,8 @@
-/* The process-wide cache of schema-independent languages (schema_cache.c): compiles
- * that use it give the same automata, table for table, as compiles that cannot (a
- * state limit below the default turns the cache off), also when several threads
- * fill the cache at once. */
+/* Shortcuts of the schema compiler. The process-wide cache of schema-independent
+ * languages (schema_cache.c): compiles that use it give the same automata, table for
+ * table, as compiles that cannot (a state limit below the default turns the cache
+ * off), also when several threads fill the cache at once. Types no enum/const
+ * literal has are skipped: the same automata as spelling out the literals' types. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -110,6 +111,28 @@ START_TEST(small_limits_fail_as_before) {
 }
 END_TEST
 
+START_TEST(enum_skips_other_types) {
+  static const char *const pairs[][2] = {
+    {"{\"enum\":[\"a\",1,null]}", "{\"type\":[\"string\",\"number\",\"null\"],\"enum\":[\"a\",1,null]}"},
+    {"{\"enum\":[\"a\"],\"minimum\":3}", "{\"type\":\"string\",\"enum\":[\"a\"]}"},
+    {"{\"const\":[1,{\"k\":true}]}", "{\"type\":\"array\",\"const\":[1,{\"k\":true}]}"},
+    {"{\"enum\":[true,{\"k\":2}],\"const\":true}", "{\"type\":\"boolean\",\"const\":true}"},
+    {"{\"enum\":[]}", "false"},
+    {"{\"properties\":{\"x\":{\"enum\":[\"u\",2.5]}}}",
+     "{\"properties\":{\"x\":{\"type\":[\"string\",\"number\"],\"enum\":[\"u\",2.5]}}}"},
+  };
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    dm_dfa *a = compile(pairs[i][0], 0, 3, 0), *b = compile(pairs[i][1], 0, 3, 0);
+    ck_assert_msg(a && b, "pair %zu does not compile", i);
+    ck_assert_msg(dm_dfa_equal(a, b), "%s and %s differ", pairs[i][0], pairs[i][1]);
+    dm_dfa_free(a);
+    dm_dfa_free(b);
+  }
+  /* a keyword of a skipped type is still checked */
+  ck_assert_ptr_null(compile("{\"enum\":[\"a\"],\"minimum\":\"x\"}", 0, 3, 0));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("schema_cache");
   TCase *tc = tcase_create("core");
@@ -117,6 +140,7 @@ int main(void) {
   tcase_add_test(tc, threads_fill_the_cache);
   tcase_add_test(tc, cached_equals_local);
   tcase_add_test(tc, small_limits_fail_as_before);
+  tcase_add_test(tc, enum_skips_other_types);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
 }
