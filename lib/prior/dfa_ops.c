@@ -307,6 +307,83 @@ int dm_dfa_difference(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa *
   return product(a, b, OP_DIFF, max_states, out, err);
 }
 
+int dm_dfa_union_disjoint(dm_dfa *const *parts, int n, dm_dfa **out, dm_error *err) {
+  *out = NULL;
+  /* joint byte classes: refine by each part in turn, numbering by first byte */
+  uint8_t joint[256] = {0};
+  int nc = 1;
+  int16_t (*map)[256] = malloc(256 * sizeof *map);
+  if (!map) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  for (int i = 0; i < n; i++) {
+    memset(map, 0xff, 256 * sizeof *map);
+    int k = 0;
+    for (int b = 0; b < 256; b++) {
+      int16_t *slot = &map[joint[b]][parts[i]->class_of[b]];
+      if (*slot < 0) *slot = (int16_t)k++;
+      joint[b] = (uint8_t)*slot;
+    }
+    nc = k;
+  }
+  free(map);
+  int rep[256];
+  for (int b = 255; b >= 0; b--) rep[joint[b]] = b;
+  size_t total = 1;
+  for (int i = 0; i < n; i++) total += (size_t)parts[i]->nstates;
+  dm_dfa *d = calloc(1, sizeof *d);
+  if (!d) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  d->nstates = (int)total;
+  d->nclasses = nc;
+  memcpy(d->class_of, joint, sizeof joint);
+  d->next = malloc(total * (size_t)nc * sizeof *d->next);
+  d->accept = calloc(total, 1);
+  if (!d->next || !d->accept) {
+    dm_dfa_free(d);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  for (int c = 0; c < nc; c++) d->next[c] = -1;
+  int32_t base = 1;
+  for (int i = 0; i < n; i++) {
+    const dm_dfa *a = parts[i];
+    int cls[256];
+    for (int c = 0; c < nc; c++) cls[c] = a->class_of[rep[c]];
+    for (int32_t s = 0; s < a->nstates; s++) {
+      const int32_t *row = a->next + (size_t)s * a->nclasses;
+      int32_t *orow = d->next + (size_t)(base + s) * nc;
+      for (int c = 0; c < nc; c++) orow[c] = row[cls[c]] >= 0 ? base + row[cls[c]] : -1;
+      d->accept[base + s] = a->accept[s];
+    }
+    /* the start: this part's start transitions (the bytes are no other part's) */
+    for (int c = 0; c < nc; c++)
+      if (a->next[cls[c]] >= 0) {
+        if (d->next[c] >= 0) {
+          dm_dfa_free(d);
+          return dm_error_set(err, DM_EINVAL, "union of automata whose first bytes overlap");
+        }
+        d->next[c] = base + a->next[cls[c]];
+      }
+    if (a->accept[0]) d->accept[0] = 1;
+    base += a->nstates;
+  }
+  int rc = dm_dfa_minimize(d);
+  if (rc) {
+    dm_dfa_free(d);
+    return dm_error_set(err, rc, "out of memory minimising the automaton");
+  }
+  *out = d;
+  return DM_OK;
+}
+
+bool dm_dfa_starts_disjoint(const dm_dfa *a, const uint8_t *used) {
+  for (int b = 0; b < 256; b++)
+    if (used[b] && a->next[a->class_of[b]] >= 0) return false;
+  return true;
+}
+
+void dm_dfa_starts_mark(const dm_dfa *a, uint8_t *used) {
+  for (int b = 0; b < 256; b++)
+    if (a->next[a->class_of[b]] >= 0) used[b] = 1;
+}
+
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err) {
   *out = NULL;
   int n = a->nstates + 1, k = a->nclasses; /* + sink */

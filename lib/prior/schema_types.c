@@ -414,6 +414,25 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
       any = true;
     }
   }
+  /* The parts are disjoint by first byte, so the unions one at a time never visit
+   * more than the parts' states plus one per part: while that stays within the state
+   * limit they are deferred and done at once at the end (the same automaton); past
+   * it they run one at a time as they come, failing where they always did. */
+  int limit = c->p.max_states > 0 ? c->p.max_states : DM_DFA_DEFAULT_MAX_STATES;
+  dm_dfa *parts[6];
+  int np = 0;
+  bool deferring = true;
+  size_t bound = 0;
+  uint8_t used[256] = {0};
+  if (L) {
+    if (!dm_dfa_starts_disjoint(L, used) || (size_t)L->nstates + 1 > (size_t)limit) deferring = false;
+    else {
+      dm_dfa_starts_mark(L, used);
+      bound = (size_t)L->nstates + 1;
+      parts[np++] = L;
+      L = NULL;
+    }
+  }
   for (int g = 0; g < 5; g++) {
     unsigned gm = mask & groups[g] & ~done;
     if (!gm) continue;
@@ -424,12 +443,15 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
       part = sc_copy(c, e);
     } else if (g == 0) {
       dm_re *re = dm_re_new();
-      if (!re) { dm_dfa_free(L); return sc_fail(c, DM_ENOMEM, "out of memory"); }
-      dm_re_node *alts[3];
-      int k = 0;
-      if (gm & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
-      if (gm & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
-      part = sc_tree(c, re, dm_re_alt(re, alts, k));
+      if (re) {
+        dm_re_node *alts[3];
+        int k = 0;
+        if (gm & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
+        if (gm & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
+        part = sc_tree(c, re, dm_re_alt(re, alts, k));
+      } else {
+        sc_fail(c, DM_ENOMEM, "out of memory");
+      }
     } else if (g == 1) {
       part = lang_number(c, s, !(gm & SC_NUM));
     } else if (g == 2) {
@@ -443,9 +465,37 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
     } else {
       part = sc_lang_object(c, s);
     }
-    L = sc_or(c, L, part);
-    if (c->rc) { dm_dfa_free(L); return NULL; }
     any = true;
+    if (c->rc) { dm_dfa_free(part); break; }
+    if (deferring) {
+      if (dm_dfa_starts_disjoint(part, used) && bound + (size_t)part->nstates + 1 <= (size_t)limit) {
+        dm_dfa_starts_mark(part, used);
+        bound += (size_t)part->nstates + 1;
+        parts[np++] = part;
+        continue;
+      }
+      /* past the bound: the deferred unions now, in order (they stay within it) */
+      deferring = false;
+      for (int i = 0; i < np; i++) { L = sc_or(c, L, parts[i]); parts[i] = NULL; }
+      np = 0;
+      if (c->rc) { dm_dfa_free(part); break; }
+    }
+    L = sc_or(c, L, part);
+    if (c->rc) break;
+  }
+  if (c->rc) {
+    for (int i = 0; i < np; i++) dm_dfa_free(parts[i]);
+    dm_dfa_free(L);
+    return NULL;
+  }
+  if (np == 1) {
+    L = parts[0];
+  } else if (np > 1) {
+    dm_error e;
+    dm_error_clear(&e);
+    int rc = dm_dfa_union_disjoint(parts, np, &L, &e);
+    for (int i = 0; i < np; i++) dm_dfa_free(parts[i]);
+    if (rc) return sc_fail(c, rc, "%s", e.message);
   }
   if (!any || !L) return c->rc ? NULL : sc_empty(c);
   return L;
