@@ -11,6 +11,7 @@
  * error as before. A context whose state limit is below the default never uses the
  * cache, so that a limit fails exactly where it failed without it. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schema_ctx.h"
@@ -41,6 +42,8 @@ static void private_ctx(sc_ctx *c, cJSON *root, int depth, dm_error *err) {
 static void private_ctx_free(sc_ctx *c) {
   for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(c->any[i]);
   dm_dfa_free(c->open_object);
+  for (int i = 0; i < c->nref_memo; i++) dm_dfa_free(c->ref_memo[i].dfa);
+  free(c->ref_memo);
 }
 
 const dm_dfa *sc_cache_any(int depth) {

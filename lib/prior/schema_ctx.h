@@ -28,6 +28,11 @@ typedef struct sc_ctx {
   size_t plen;
   int local_only;                 /* never use the process-wide cache (schema_cache.c) */
   dm_dfa *open_object;            /* cached: objects with no object keywords (any_depth) */
+  /* "$ref" targets whose language does not depend on the references being followed
+   * (no recursion bound reached inside, directly or below): compiled once */
+  struct sc_ref_memo { const cJSON *target; dm_dfa *dfa; } *ref_memo;
+  int nref_memo, cap_ref_memo;
+  int ref_bounded;                /* a reference was cut by ref_depth in the current target */
 } sc_ctx;
 
 /* JSON pointer of the current place: push a member or index, pop back. */
