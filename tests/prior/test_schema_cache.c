@@ -2,7 +2,8 @@
  * languages (schema_cache.c): compiles that use it give the same automata, table for
  * table, as compiles that cannot (a state limit below the default turns the cache
  * off), also when several threads fill the cache at once. Types no enum/const
- * literal has are skipped: the same automata as spelling out the literals' types. */
+ * literal has are skipped: the same automata as spelling out the literals' types.
+ * "$ref" targets compiled once: the same automata as the targets written in place. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -133,6 +134,24 @@ START_TEST(enum_skips_other_types) {
 }
 END_TEST
 
+START_TEST(refs_compiled_once) {
+  static const char *const pairs[][2] = {
+    {"{\"$defs\":{\"a\":{\"type\":\"object\",\"required\":[\"k\"]}},\"prefixItems\":[{\"$ref\":\"#/$defs/a\"},{\"$ref\":\"#/$defs/a\"}],\"items\":{\"$ref\":\"#/$defs/a\"}}",
+     "{\"prefixItems\":[{\"type\":\"object\",\"required\":[\"k\"]},{\"type\":\"object\",\"required\":[\"k\"]}],\"items\":{\"type\":\"object\",\"required\":[\"k\"]}}"},
+    /* a memoised leaf inside a recursion that the bound cuts */
+    {"{\"$defs\":{\"leaf\":{\"type\":\"integer\",\"minimum\":3},\"node\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"$ref\":\"#/$defs/leaf\"},{\"$ref\":\"#/$defs/node\"}]}}},\"$ref\":\"#/$defs/node\"}",
+     "{\"$defs\":{\"node\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"integer\",\"minimum\":3},{\"$ref\":\"#/$defs/node\"}]}}},\"$ref\":\"#/$defs/node\"}"},
+  };
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+    dm_dfa *a = compile(pairs[i][0], 0, 3, 0), *b = compile(pairs[i][1], 0, 3, 0);
+    ck_assert_msg(a && b, "pair %zu does not compile", i);
+    ck_assert_msg(dm_dfa_equal(a, b), "pair %zu: %d and %d states", i, a->nstates, b->nstates);
+    dm_dfa_free(a);
+    dm_dfa_free(b);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("schema_cache");
   TCase *tc = tcase_create("core");
@@ -141,6 +160,7 @@ int main(void) {
   tcase_add_test(tc, cached_equals_local);
   tcase_add_test(tc, small_limits_fail_as_before);
   tcase_add_test(tc, enum_skips_other_types);
+  tcase_add_test(tc, refs_compiled_once);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
 }
