@@ -79,8 +79,8 @@ typedef struct min_ws {
   uint8_t *alive;     /* per index: can reach acceptance */
   int32_t *rstart;    /* live transitions into index i: rsrc/rcls[rstart[i] .. rstart[i+1]) */
   int32_t *rsrc, *rcls;
-  int32_t *cstart;    /* live transitions by class: csrc[cstart[c] .. cstart[c+1]) */
-  int32_t *csrc;
+  uint64_t *sig;      /* per index: acceptance, then the classes with a live transition */
+  int32_t *hslot;     /* signature hash table: an index with that signature, or -1 */
   int32_t *bucket, *bucket_off, *snap;
   part p;
 } min_ws;
@@ -89,7 +89,7 @@ static void ws_free(min_ws *w) {
   free(w->idx); free(w->state_of); free(w->alive);
   free(w->estart); free(w->ecls); free(w->etgt); free(w->cnt); free(w->touched_cls);
   free(w->rstart); free(w->rsrc); free(w->rcls);
-  free(w->cstart); free(w->csrc);
+  free(w->sig); free(w->hslot);
   free(w->bucket); free(w->bucket_off); free(w->snap);
   free(w->p.elems); free(w->p.pos); free(w->p.blk); free(w->p.first); free(w->p.end);
   free(w->p.marked); free(w->p.touched); free(w->p.work);
@@ -211,10 +211,9 @@ int dm_dfa_minimize(dm_dfa *d) {
   w.state_of = malloc(nn * sizeof *w.state_of);
   w.alive = calloc(nn, 1);
   w.estart = malloc((nn + 1) * sizeof *w.estart);
-  w.cstart = calloc((size_t)k + 1, sizeof *w.cstart);
   w.cnt = calloc((size_t)k, sizeof *w.cnt);
   w.touched_cls = malloc((size_t)k * sizeof *w.touched_cls);
-  if (!w.idx || !w.state_of || !w.alive || !w.estart || !w.cstart || !w.cnt || !w.touched_cls) goto out;
+  if (!w.idx || !w.state_of || !w.alive || !w.estart || !w.cnt || !w.touched_cls) goto out;
 
   /* 1. the states reachable from the start, indexed in discovery order, and their
    * transitions as a list grouped by source index (targets as indices) */
@@ -237,12 +236,18 @@ int dm_dfa_minimize(dm_dfa *d) {
       w.etgt = a;
       ecap = cap;
     }
+    /* compact the defined transitions without a branch per entry (rows are sparse) */
+    size_t m0 = m;
     for (int c = 0; c < k; c++) {
       int32_t t = row[c];
-      if (t < 0) continue;
-      if (w.idx[t] < 0) { w.idx[t] = r; w.state_of[r++] = t; }
       w.ecls[m] = c;
-      w.etgt[m++] = w.idx[t];
+      w.etgt[m] = t;
+      m += t >= 0;
+    }
+    for (size_t e = m0; e < m; e++) {
+      int32_t t = w.etgt[e];
+      if (w.idx[t] < 0) { w.idx[t] = r; w.state_of[r++] = t; }
+      w.etgt[e] = w.idx[t];
     }
   }
   w.estart[r] = (int32_t)m;
@@ -279,22 +284,16 @@ int dm_dfa_minimize(dm_dfa *d) {
   }
   if (!w.alive[0]) { rc = make_empty(d); goto out; }
 
-  /* 4. live transitions (both ends alive) by class, for the initial split. Every
-   * source of a transition into a live state is itself alive. */
-  for (int t = 0; t < r; t++)
-    if (w.alive[t])
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.cstart[w.rcls[e] + 1]++;
-  for (int c = 0; c < k; c++) w.cstart[c + 1] += w.cstart[c];
-  size_t live = (size_t)w.cstart[k];
-  w.csrc = malloc((live ? live : 1) * sizeof *w.csrc);
-  w.bucket = malloc((live ? live : 1) * sizeof *w.bucket);
+  /* 4. the initial partition: states with the same acceptance and the same classes
+   * of live transitions (transitions into states that can reach acceptance) share a
+   * block; this is splitting by acceptance and by the dead state. The states that
+   * cannot reach acceptance form a block of their own (nothing accepting, no live
+   * transition); no live transition enters it, so it never splits anything. */
+  int words = (k + 63) / 64;
+  size_t sw = (size_t)words + 1;
+  w.sig = calloc((size_t)r * sw, sizeof *w.sig);
   w.bucket_off = malloc(((size_t)k + 1) * sizeof *w.bucket_off);
-  if (!w.csrc || !w.bucket || !w.bucket_off) goto out;
-  memcpy(w.bucket_off, w.cstart, ((size_t)k + 1) * sizeof *w.bucket_off);
-  for (int t = 0; t < r; t++)
-    if (w.alive[t])
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.csrc[w.bucket_off[w.rcls[e]]++] = w.rsrc[e];
-
+  w.bucket = malloc((m ? m : 1) * sizeof *w.bucket);
   p->elems = malloc((size_t)r * sizeof *p->elems);
   p->pos = malloc((size_t)r * sizeof *p->pos);
   p->blk = malloc((size_t)r * sizeof *p->blk);
@@ -303,22 +302,51 @@ int dm_dfa_minimize(dm_dfa *d) {
   p->marked = calloc((size_t)r, sizeof *p->marked);
   p->touched = malloc((size_t)r * sizeof *p->touched);
   p->work = malloc((size_t)r * sizeof *p->work);
-  if (!p->elems || !p->pos || !p->blk || !p->first || !p->end || !p->marked || !p->touched || !p->work) goto out;
-
-  /* 5. initial partition: split by acceptance, then for each class by having a
-   * live transition on it (this is splitting by the dead state). The states that
-   * cannot reach acceptance end in a block of their own (nothing accepting, no live
-   * transition); no live transition enters it, so it never splits anything. */
-  for (int i = 0; i < r; i++) { p->elems[i] = i; p->pos[i] = i; p->blk[i] = 0; }
-  p->first[0] = 0;
-  p->end[0] = r;
-  p->nblocks = 1;
-  for (int i = 0; i < r; i++)
-    if (d->accept[w.state_of[i]]) part_mark(p, i);
-  part_split(p);
-  for (int c = 0; c < k; c++) {
-    for (int32_t e = w.cstart[c]; e < w.cstart[c + 1]; e++) part_mark(p, w.csrc[e]);
-    part_split(p);
+  size_t hcap = 16;
+  while (hcap < (size_t)r * 2) hcap *= 2;
+  w.hslot = malloc(hcap * sizeof *w.hslot);
+  if (!w.sig || !w.bucket_off || !w.bucket || !p->elems || !p->pos || !p->blk || !p->first || !p->end ||
+      !p->marked || !p->touched || !p->work || !w.hslot)
+    goto out;
+  for (size_t j = 0; j < hcap; j++) w.hslot[j] = -1;
+  p->nblocks = 0;
+  for (int i = 0; i < r; i++) {
+    uint64_t *sg = w.sig + (size_t)i * sw;
+    sg[0] = d->accept[w.state_of[i]];
+    for (int32_t e = w.estart[i]; e < w.estart[i + 1]; e++)
+      if (w.alive[w.etgt[e]]) sg[1 + (w.ecls[e] >> 6)] |= 1ULL << (w.ecls[e] & 63);
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    for (size_t q = 0; q < sw; q++) h = (h ^ sg[q]) * 0xff51afd7ed558ccdULL;
+    size_t j = (h ^ (h >> 29)) & (hcap - 1);
+    for (;;) {
+      int32_t o = w.hslot[j];
+      if (o < 0) {
+        w.hslot[j] = i;
+        p->blk[i] = p->nblocks++;
+        break;
+      }
+      if (memcmp(w.sig + (size_t)o * sw, sg, sw * sizeof *sg) == 0) {
+        p->blk[i] = p->blk[o];
+        break;
+      }
+      j = (j + 1) & (hcap - 1);
+    }
+  }
+  /* lay the blocks out in elems (counting sort by block) */
+  for (int b = 0; b < p->nblocks; b++) p->end[b] = 0;
+  for (int i = 0; i < r; i++) p->end[p->blk[i]]++;
+  {
+    int32_t at = 0;
+    for (int b = 0; b < p->nblocks; b++) {
+      p->first[b] = at;
+      at += p->end[b];
+      p->end[b] = p->first[b];
+    }
+  }
+  for (int i = 0; i < r; i++) {
+    int32_t b = p->blk[i];
+    p->pos[i] = p->end[b];
+    p->elems[p->end[b]++] = i;
   }
   /* This partition is stable with respect to the set of all states (a state has a
    * transition into it on c exactly when it has a live one). Using every block but
