@@ -114,7 +114,7 @@ static int quotient(dm_dfa *d, min_ws *w) {
   order[tail++] = p->blk[0];
   /* rows of the quotient over the old classes, filled as the BFS goes */
   size_t cap = 256;
-  full = malloc(cap * (size_t)k * sizeof *full);
+  full = malloc(cap * (size_t)(k ? k : 1) * sizeof *full);
   if (!full) goto out;
   while (head < tail) {
     int32_t b = order[head];
@@ -211,8 +211,8 @@ int dm_dfa_minimize(dm_dfa *d) {
   w.state_of = malloc(nn * sizeof *w.state_of);
   w.alive = calloc(nn, 1);
   w.estart = malloc((nn + 1) * sizeof *w.estart);
-  w.cnt = calloc((size_t)k, sizeof *w.cnt);
-  w.touched_cls = malloc((size_t)k * sizeof *w.touched_cls);
+  w.cnt = calloc((size_t)k + 1, sizeof *w.cnt);
+  w.touched_cls = malloc(((size_t)k + 1) * sizeof *w.touched_cls);
   if (!w.idx || !w.state_of || !w.alive || !w.estart || !w.cnt || !w.touched_cls) goto out;
 
   /* 1. the states reachable from the start, indexed in discovery order, and their
