@@ -13,8 +13,10 @@
  * With --list it prints every spec's time and DFA size, slowest first.
  *
  * --only NAME keeps the specs whose name starts with NAME (for profiling).
+ * --spec-mode and --depth N change the schema parameters (spec_mode, any_depth).
  *
- * Usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] SUITE_DIR PRIORS_DIR */
+ * Usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] [--spec-mode] [--depth N]
+ *                   SUITE_DIR PRIORS_DIR */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ typedef struct spec {
 
 static spec *specs;
 static const char *only; /* name prefix filter, or NULL */
+static dm_schema_params params; /* for every spec */
 static int nspecs, capspecs;
 
 static spec *spec_add(void) {
@@ -60,8 +63,8 @@ static spec *spec_add(void) {
 }
 
 static int compile(const spec *s, dm_lang **out, dm_error *e) {
-  return s->form ? dm_lang_from_form(s->form, NULL, NULL, out, e)
-                 : dm_lang_from_schema(s->text, strlen(s->text), NULL, out, e);
+  return s->form ? dm_lang_from_form(s->form, &params, NULL, out, e)
+                 : dm_lang_from_schema(s->text, strlen(s->text), &params, out, e);
 }
 
 static int by_dir(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
@@ -93,7 +96,7 @@ static void load_suite(const char *dir) {
           char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
           dm_lang *lang = NULL;
           dm_error e;
-          if (st && dm_lang_from_schema(st, strlen(st), NULL, &lang, &e) == DM_OK) {
+          if (st && dm_lang_from_schema(st, strlen(st), &params, &lang, &e) == DM_OK) {
             spec *s = spec_add();
             memcpy(s->name, name, sizeof s->name);
             s->text = strdup(st);
@@ -123,7 +126,7 @@ static void load_priors(const char *dir) {
       dm_form *form = NULL;
       dm_error e;
       dm_lang *lang = NULL;
-      if (dm_form_load(path, NULL, &form, &e) == DM_OK && dm_lang_from_form(form, NULL, NULL, &lang, &e) == DM_OK) {
+      if (dm_form_load(path, NULL, &form, &e) == DM_OK && dm_lang_from_form(form, &params, NULL, &lang, &e) == DM_OK) {
         spec *s = spec_add();
         memcpy(s->name, name, sizeof s->name);
         s->form = form;
@@ -151,7 +154,7 @@ static dm_dfa *spec_dfa(const spec *s) {
     return d;
   }
   cJSON *doc = cJSON_Parse(text);
-  if (doc) dm_schema_compile(doc, NULL, &d, NULL, &e);
+  if (doc) dm_schema_compile(doc, &params, &d, NULL, &e);
   cJSON_Delete(doc);
   return d;
 }
@@ -173,16 +176,19 @@ static int cmpd(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   int digest = 0, list = 0, rounds = 3;
+  params = dm_schema_default_params();
   int ai = 1;
   for (; ai < argc && argv[ai][0] == '-'; ai++) {
     if (strcmp(argv[ai], "--digest") == 0) digest = 1;
     else if (strcmp(argv[ai], "--list") == 0) list = 1;
     else if (strcmp(argv[ai], "--only") == 0 && ai + 1 < argc) only = argv[++ai];
+    else if (strcmp(argv[ai], "--spec-mode") == 0) params.spec_mode = 1;
+    else if (strcmp(argv[ai], "--depth") == 0 && ai + 1 < argc) params.any_depth = atoi(argv[++ai]);
     else if (strcmp(argv[ai], "--rounds") == 0 && ai + 1 < argc) rounds = atoi(argv[++ai]);
     else break;
   }
   if (argc - ai != 2 || rounds < 1) {
-    fprintf(stderr, "usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] SUITE_DIR PRIORS_DIR\n");
+    fprintf(stderr, "usage: lang_bench [--digest] [--list] [--rounds N] [--only NAME] [--spec-mode] [--depth N] SUITE_DIR PRIORS_DIR\n");
     return 2;
   }
   dm_log_set_level(DM_LOG_ERROR);

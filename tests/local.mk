@@ -26,7 +26,7 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
-TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
+TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_schema_cache tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 endif
 
@@ -41,6 +41,10 @@ tests_prior_test_bitset_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.l
 tests_prior_test_dfa_min_SOURCES = tests/prior/test_dfa_min.c
 tests_prior_test_dfa_min_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_dfa_min_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_schema_cache_SOURCES = tests/prior/test_schema_cache.c
+tests_prior_test_schema_cache_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(CJSON_CFLAGS)
+tests_prior_test_schema_cache_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS) $(PTHREAD_LIBS) $(DM_TEST_LIBS)
 
 tests_prior_test_regex_SOURCES = tests/prior/test_regex.c
 tests_prior_test_regex_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS) $(PCRE2_CFLAGS) $(CJSON_CFLAGS)

@@ -48,6 +48,20 @@ int dm_dfa_minimize_reference(dm_dfa *d);
 /* Language operations; results are minimal and owned by the caller. */
 int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
 int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
+/* a minus b: the same result as intersecting a with dm_dfa_complement(b) (and the
+ * same intermediate size against max_states), in one product. */
+int dm_dfa_difference(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err);
+/* The union of n automata whose first bytes are pairwise disjoint (no byte leads
+ * out of two start states), built at once: a new start with every part's start
+ * transitions and a copy of each part (1 + the parts' states before minimising).
+ * The result is what dm_dfa_union gives one part at a time; each of those steps
+ * visits at most the parts' states plus one per part, so under a state limit at
+ * least that large neither fails. DM_EINVAL when first bytes overlap. */
+int dm_dfa_union_disjoint(dm_dfa *const *parts, int n, dm_dfa **out, dm_error *err);
+/* First-byte bookkeeping for it: does no byte marked in used[256] lead out of a's
+ * start; mark the bytes that do. */
+bool dm_dfa_starts_disjoint(const dm_dfa *a, const uint8_t *used);
+void dm_dfa_starts_mark(const dm_dfa *a, uint8_t *used);
 /* Complement over all byte strings. */
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err);
 

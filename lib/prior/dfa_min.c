@@ -73,19 +73,23 @@ static void part_split(part *p) {
 typedef struct min_ws {
   int32_t *idx;       /* state -> index among the reachable ones, or -1 */
   int32_t *state_of;  /* index -> state */
+  int32_t *estart;    /* transitions of index i: ecls/etgt[estart[i] .. estart[i+1]) */
+  int32_t *ecls, *etgt;
+  int32_t *cnt, *touched_cls;
   uint8_t *alive;     /* per index: can reach acceptance */
   int32_t *rstart;    /* live transitions into index i: rsrc/rcls[rstart[i] .. rstart[i+1]) */
   int32_t *rsrc, *rcls;
-  int32_t *cstart;    /* live transitions by class: csrc[cstart[c] .. cstart[c+1]) */
-  int32_t *csrc;
+  uint64_t *sig;      /* per index: acceptance, then the classes with a live transition */
+  int32_t *hslot;     /* signature hash table: an index with that signature, or -1 */
   int32_t *bucket, *bucket_off, *snap;
   part p;
 } min_ws;
 
 static void ws_free(min_ws *w) {
   free(w->idx); free(w->state_of); free(w->alive);
+  free(w->estart); free(w->ecls); free(w->etgt); free(w->cnt); free(w->touched_cls);
   free(w->rstart); free(w->rsrc); free(w->rcls);
-  free(w->cstart); free(w->csrc);
+  free(w->sig); free(w->hslot);
   free(w->bucket); free(w->bucket_off); free(w->snap);
   free(w->p.elems); free(w->p.pos); free(w->p.blk); free(w->p.first); free(w->p.end);
   free(w->p.marked); free(w->p.touched); free(w->p.work);
@@ -110,11 +114,11 @@ static int quotient(dm_dfa *d, min_ws *w) {
   order[tail++] = p->blk[0];
   /* rows of the quotient over the old classes, filled as the BFS goes */
   size_t cap = 256;
-  full = malloc(cap * (size_t)k * sizeof *full);
+  full = malloc(cap * (size_t)(k ? k : 1) * sizeof *full);
   if (!full) goto out;
   while (head < tail) {
     int32_t b = order[head];
-    const int32_t *row = d->next + (size_t)w->state_of[p->elems[p->first[b]]] * k;
+    int32_t i = p->elems[p->first[b]]; /* any state of the block */
     if ((size_t)head == cap) {
       cap *= 2;
       int32_t *nf = realloc(full, cap * (size_t)k * sizeof *nf);
@@ -122,15 +126,16 @@ static int quotient(dm_dfa *d, min_ws *w) {
       full = nf;
     }
     int32_t *out_row = full + (size_t)head * k;
-    for (int c = 0; c < k; c++) {
-      int32_t t = row[c], i = t >= 0 ? w->idx[t] : -1;
-      if (i < 0 || !w->alive[i]) { out_row[c] = -1; continue; }
-      int32_t tb = p->blk[i];
+    for (int c = 0; c < k; c++) out_row[c] = -1;
+    for (int32_t e = w->estart[i]; e < w->estart[i + 1]; e++) {
+      int32_t t = w->etgt[e];
+      if (!w->alive[t]) continue;
+      int32_t tb = p->blk[t];
       if (newid[tb] < 0) {
         newid[tb] = tail;
         order[tail++] = tb;
       }
-      out_row[c] = newid[tb];
+      out_row[w->ecls[e]] = newid[tb];
     }
     head++;
   }
@@ -205,45 +210,65 @@ int dm_dfa_minimize(dm_dfa *d) {
   w.idx = malloc(nn * sizeof *w.idx);
   w.state_of = malloc(nn * sizeof *w.state_of);
   w.alive = calloc(nn, 1);
-  w.rstart = calloc(nn + 1, sizeof *w.rstart);
-  w.cstart = calloc((size_t)k + 1, sizeof *w.cstart);
-  if (!w.idx || !w.state_of || !w.alive || !w.rstart || !w.cstart) goto out;
+  w.estart = malloc((nn + 1) * sizeof *w.estart);
+  w.cnt = calloc((size_t)k + 1, sizeof *w.cnt);
+  w.touched_cls = malloc(((size_t)k + 1) * sizeof *w.touched_cls);
+  if (!w.idx || !w.state_of || !w.alive || !w.estart || !w.cnt || !w.touched_cls) goto out;
 
-  /* 1. the states reachable from the start, indexed in discovery order */
+  /* 1. the states reachable from the start, indexed in discovery order, and their
+   * transitions as a list grouped by source index (targets as indices) */
   for (int s = 0; s < n; s++) w.idx[s] = -1;
   int r = 0;
   w.idx[0] = 0;
   w.state_of[r++] = 0;
-  size_t m = 0;
+  size_t m = 0, ecap = 0;
   for (int h = 0; h < r; h++) {
     const int32_t *row = d->next + (size_t)w.state_of[h] * k;
+    w.estart[h] = (int32_t)m;
+    if (m + (size_t)k > ecap) {
+      size_t cap = ecap ? ecap * 2 : (size_t)4 * (size_t)k + 1024;
+      while (cap < m + (size_t)k) cap *= 2;
+      int32_t *a = realloc(w.ecls, cap * sizeof *a);
+      if (!a) goto out;
+      w.ecls = a;
+      a = realloc(w.etgt, cap * sizeof *a);
+      if (!a) goto out;
+      w.etgt = a;
+      ecap = cap;
+    }
+    /* compact the defined transitions without a branch per entry (rows are sparse) */
+    size_t m0 = m;
     for (int c = 0; c < k; c++) {
       int32_t t = row[c];
-      if (t < 0) continue;
+      w.ecls[m] = c;
+      w.etgt[m] = t;
+      m += t >= 0;
+    }
+    for (size_t e = m0; e < m; e++) {
+      int32_t t = w.etgt[e];
       if (w.idx[t] < 0) { w.idx[t] = r; w.state_of[r++] = t; }
-      w.rstart[w.idx[t] + 1]++;
-      m++;
+      w.etgt[e] = w.idx[t];
     }
   }
+  w.estart[r] = (int32_t)m;
 
   /* 2. transitions reversed, grouped by target */
-  for (int i = 0; i < r; i++) w.rstart[i + 1] += w.rstart[i];
+  w.rstart = calloc((size_t)r + 1, sizeof *w.rstart);
   w.rsrc = malloc((m ? m : 1) * sizeof *w.rsrc);
   w.rcls = malloc((m ? m : 1) * sizeof *w.rcls);
   w.snap = malloc((size_t)r * sizeof *w.snap);
-  if (!w.rsrc || !w.rcls || !w.snap) goto out;
+  if (!w.rstart || !w.rsrc || !w.rcls || !w.snap) goto out;
+  for (size_t e = 0; e < m; e++) w.rstart[w.etgt[e] + 1]++;
+  for (int i = 0; i < r; i++) w.rstart[i + 1] += w.rstart[i];
   {
     int32_t *fill = w.snap; /* borrowed as the fill cursor */
     memcpy(fill, w.rstart, (size_t)r * sizeof *fill);
-    for (int i = 0; i < r; i++) {
-      const int32_t *row = d->next + (size_t)w.state_of[i] * k;
-      for (int c = 0; c < k; c++)
-        if (row[c] >= 0) {
-          int32_t at = fill[w.idx[row[c]]]++;
-          w.rsrc[at] = i;
-          w.rcls[at] = c;
-        }
-    }
+    for (int i = 0; i < r; i++)
+      for (int32_t e = w.estart[i]; e < w.estart[i + 1]; e++) {
+        int32_t at = fill[w.etgt[e]]++;
+        w.rsrc[at] = i;
+        w.rcls[at] = w.ecls[e];
+      }
   }
 
   /* 3. which can reach acceptance (backwards from the accepting states) */
@@ -259,22 +284,16 @@ int dm_dfa_minimize(dm_dfa *d) {
   }
   if (!w.alive[0]) { rc = make_empty(d); goto out; }
 
-  /* 4. live transitions (both ends alive) by class, for the initial split. Every
-   * source of a transition into a live state is itself alive. */
-  for (int t = 0; t < r; t++)
-    if (w.alive[t])
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.cstart[w.rcls[e] + 1]++;
-  for (int c = 0; c < k; c++) w.cstart[c + 1] += w.cstart[c];
-  size_t live = (size_t)w.cstart[k];
-  w.csrc = malloc((live ? live : 1) * sizeof *w.csrc);
-  w.bucket = malloc((live ? live : 1) * sizeof *w.bucket);
+  /* 4. the initial partition: states with the same acceptance and the same classes
+   * of live transitions (transitions into states that can reach acceptance) share a
+   * block; this is splitting by acceptance and by the dead state. The states that
+   * cannot reach acceptance form a block of their own (nothing accepting, no live
+   * transition); no live transition enters it, so it never splits anything. */
+  int words = (k + 63) / 64;
+  size_t sw = (size_t)words + 1;
+  w.sig = calloc((size_t)r * sw, sizeof *w.sig);
   w.bucket_off = malloc(((size_t)k + 1) * sizeof *w.bucket_off);
-  if (!w.csrc || !w.bucket || !w.bucket_off) goto out;
-  memcpy(w.bucket_off, w.cstart, ((size_t)k + 1) * sizeof *w.bucket_off);
-  for (int t = 0; t < r; t++)
-    if (w.alive[t])
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.csrc[w.bucket_off[w.rcls[e]]++] = w.rsrc[e];
-
+  w.bucket = malloc((m ? m : 1) * sizeof *w.bucket);
   p->elems = malloc((size_t)r * sizeof *p->elems);
   p->pos = malloc((size_t)r * sizeof *p->pos);
   p->blk = malloc((size_t)r * sizeof *p->blk);
@@ -283,22 +302,51 @@ int dm_dfa_minimize(dm_dfa *d) {
   p->marked = calloc((size_t)r, sizeof *p->marked);
   p->touched = malloc((size_t)r * sizeof *p->touched);
   p->work = malloc((size_t)r * sizeof *p->work);
-  if (!p->elems || !p->pos || !p->blk || !p->first || !p->end || !p->marked || !p->touched || !p->work) goto out;
-
-  /* 5. initial partition: split by acceptance, then for each class by having a
-   * live transition on it (this is splitting by the dead state). The states that
-   * cannot reach acceptance end in a block of their own (nothing accepting, no live
-   * transition); no live transition enters it, so it never splits anything. */
-  for (int i = 0; i < r; i++) { p->elems[i] = i; p->pos[i] = i; p->blk[i] = 0; }
-  p->first[0] = 0;
-  p->end[0] = r;
-  p->nblocks = 1;
-  for (int i = 0; i < r; i++)
-    if (d->accept[w.state_of[i]]) part_mark(p, i);
-  part_split(p);
-  for (int c = 0; c < k; c++) {
-    for (int32_t e = w.cstart[c]; e < w.cstart[c + 1]; e++) part_mark(p, w.csrc[e]);
-    part_split(p);
+  size_t hcap = 16;
+  while (hcap < (size_t)r * 2) hcap *= 2;
+  w.hslot = malloc(hcap * sizeof *w.hslot);
+  if (!w.sig || !w.bucket_off || !w.bucket || !p->elems || !p->pos || !p->blk || !p->first || !p->end ||
+      !p->marked || !p->touched || !p->work || !w.hslot)
+    goto out;
+  for (size_t j = 0; j < hcap; j++) w.hslot[j] = -1;
+  p->nblocks = 0;
+  for (int i = 0; i < r; i++) {
+    uint64_t *sg = w.sig + (size_t)i * sw;
+    sg[0] = d->accept[w.state_of[i]];
+    for (int32_t e = w.estart[i]; e < w.estart[i + 1]; e++)
+      if (w.alive[w.etgt[e]]) sg[1 + (w.ecls[e] >> 6)] |= 1ULL << (w.ecls[e] & 63);
+    uint64_t h = 0x9E3779B97F4A7C15ULL;
+    for (size_t q = 0; q < sw; q++) h = (h ^ sg[q]) * 0xff51afd7ed558ccdULL;
+    size_t j = (h ^ (h >> 29)) & (hcap - 1);
+    for (;;) {
+      int32_t o = w.hslot[j];
+      if (o < 0) {
+        w.hslot[j] = i;
+        p->blk[i] = p->nblocks++;
+        break;
+      }
+      if (memcmp(w.sig + (size_t)o * sw, sg, sw * sizeof *sg) == 0) {
+        p->blk[i] = p->blk[o];
+        break;
+      }
+      j = (j + 1) & (hcap - 1);
+    }
+  }
+  /* lay the blocks out in elems (counting sort by block) */
+  for (int b = 0; b < p->nblocks; b++) p->end[b] = 0;
+  for (int i = 0; i < r; i++) p->end[p->blk[i]]++;
+  {
+    int32_t at = 0;
+    for (int b = 0; b < p->nblocks; b++) {
+      p->first[b] = at;
+      at += p->end[b];
+      p->end[b] = p->first[b];
+    }
+  }
+  for (int i = 0; i < r; i++) {
+    int32_t b = p->blk[i];
+    p->pos[i] = p->end[b];
+    p->elems[p->end[b]++] = i;
   }
   /* This partition is stable with respect to the set of all states (a state has a
    * transition into it on c exactly when it has a live one). Using every block but
@@ -317,25 +365,34 @@ int dm_dfa_minimize(dm_dfa *d) {
     int32_t a = p->work[--p->nwork];
     int32_t na = p->end[a] - p->first[a];
     if (!w.alive[p->elems[p->first[a]]]) continue; /* the dead block: no live transitions in */
-    /* a snapshot of the splitter (it may split below; all its states count) */
-    memcpy(w.snap, p->elems + p->first[a], (size_t)na * sizeof *w.snap);
-    int32_t *off = w.bucket_off;
-    for (int c = 0; c <= k; c++) off[c] = 0;
+    /* its predecessors bucketed by class, over the classes that occur only (before
+     * any split: all the splitter's states count even if it splits itself) */
+    const int32_t *sa = p->elems + p->first[a];
+    int nt = 0;
+    int32_t total = 0;
     for (int32_t i = 0; i < na; i++) {
-      int32_t t = w.snap[i];
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) off[w.rcls[e] + 1]++;
+      int32_t t = sa[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++)
+        if (w.cnt[w.rcls[e]]++ == 0) w.touched_cls[nt++] = w.rcls[e];
+      total += w.rstart[t + 1] - w.rstart[t];
     }
-    for (int c = 0; c < k; c++) off[c + 1] += off[c];
-    if (!off[k]) continue;
-    /* shift so that filling leaves off[c] .. off[c+1] as class c's bucket */
-    for (int c = k; c > 0; c--) off[c] = off[c - 1];
+    if (!total) continue;
+    int32_t *off = w.bucket_off; /* per class: start of its bucket, then fill cursor */
+    int32_t at = 0;
+    for (int j = 0; j < nt; j++) {
+      int c = w.touched_cls[j];
+      off[c] = at;
+      at += w.cnt[c];
+    }
     for (int32_t i = 0; i < na; i++) {
-      int32_t t = w.snap[i];
-      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.bucket[off[w.rcls[e] + 1]++] = w.rsrc[e];
+      int32_t t = sa[i];
+      for (int32_t e = w.rstart[t]; e < w.rstart[t + 1]; e++) w.bucket[off[w.rcls[e]]++] = w.rsrc[e];
     }
-    for (int c = 0; c < k; c++) {
-      if (off[c] == off[c + 1]) continue;
-      for (int32_t i = off[c]; i < off[c + 1]; i++) part_mark(p, w.bucket[i]);
+    for (int j = 0; j < nt; j++) {
+      int c = w.touched_cls[j];
+      int32_t hi = off[c], lo = hi - w.cnt[c];
+      w.cnt[c] = 0;
+      for (int32_t i = lo; i < hi; i++) part_mark(p, w.bucket[i]);
       part_split(p);
     }
   }

@@ -121,21 +121,55 @@ static int pair_map_grow(pair_map *m) {
   return DM_OK;
 }
 
-typedef enum { OP_AND, OP_OR } prod_op;
+typedef enum { OP_AND, OP_OR, OP_DIFF } prod_op;
 
+/* The states of d from which every byte string is accepted (a greatest fixpoint:
+ * accepting, every transition defined and into such a state). *out is NULL when
+ * there are none, else an owned flag array. */
+static int universal_states(const dm_dfa *d, uint8_t **out) {
+  int n = d->nstates, k = d->nclasses;
+  *out = NULL;
+  uint8_t *u = NULL;
+  int cnt = 0;
+  for (int s = 0; s < n; s++) {
+    bool cand = d->accept[s];
+    for (int c = 0; c < k && cand; c++) cand = d->next[(size_t)s * k + c] >= 0;
+    if (!cand) continue;
+    if (!u && !(u = calloc((size_t)n, 1))) return DM_ENOMEM;
+    u[s] = 1;
+    cnt++;
+  }
+  for (bool changed = cnt > 0; changed;) {
+    changed = false;
+    for (int s = 0; s < n; s++)
+      if (u[s])
+        for (int c = 0; c < k; c++)
+          if (!u[d->next[(size_t)s * k + c]]) { u[s] = 0; cnt--; changed = true; break; }
+  }
+  if (!cnt) { free(u); u = NULL; }
+  *out = u;
+  return DM_OK;
+}
+
+/* The product automaton over the reachable pairs, minimised. OP_DIFF is a minus b,
+ * built as a and the complement of b would be: a pair whose b-side is dead lives on
+ * (the complement's sink), one whose b-side accepts everything is dead (the
+ * complement drops it), so it visits the same pairs that intersecting a with
+ * dm_dfa_complement(b) visits. */
 static int product(const dm_dfa *a, const dm_dfa *b, prod_op op, int max_states, dm_dfa **out,
                    dm_error *err) {
   if (max_states <= 0) max_states = DM_DFA_DEFAULT_MAX_STATES;
   *out = NULL;
   dm_dfa *d = calloc(1, sizeof *d);
   pair_map map = {0};
-  int32_t *pa = NULL, *pb = NULL;
+  int32_t *pa = NULL, *pb = NULL, *only_a = NULL, *only_b = NULL;
+  uint8_t *univ_b = NULL;
   size_t cap = 0;
   int rc = DM_ENOMEM;
   if (!d) return dm_error_set(err, DM_ENOMEM, "out of memory");
   /* joint byte classes: one per pair (class in a, class in b) that occurs */
   int16_t (*pair_class)[256] = malloc(256 * sizeof *pair_class);
-  int rep[256];
+  int ca[256], cb[256];
   int nc = 0;
   if (!pair_class) {
     dm_dfa_free(d);
@@ -143,41 +177,63 @@ static int product(const dm_dfa *a, const dm_dfa *b, prod_op op, int max_states,
   }
   memset(pair_class, 0xff, 256 * sizeof *pair_class);
   for (int byte = 0; byte < 256; byte++) {
-    int ca = a->class_of[byte], cb = b->class_of[byte];
-    if (pair_class[ca][cb] < 0) {
-      pair_class[ca][cb] = (int16_t)nc;
-      rep[nc++] = byte;
+    int xa = a->class_of[byte], xb = b->class_of[byte];
+    if (pair_class[xa][xb] < 0) {
+      pair_class[xa][xb] = (int16_t)nc;
+      ca[nc] = xa;
+      cb[nc++] = xb;
     }
-    d->class_of[byte] = (uint8_t)pair_class[ca][cb];
+    d->class_of[byte] = (uint8_t)pair_class[xa][xb];
   }
   d->nclasses = nc;
   free(pair_class);
+  /* pairs with one side dead are looked up directly, the others through the map */
+  only_a = malloc((size_t)a->nstates * sizeof *only_a);
+  only_b = malloc((size_t)b->nstates * sizeof *only_b);
+  if (!only_a || !only_b) goto oom;
+  for (int i = 0; i < a->nstates; i++) only_a[i] = -1;
+  for (int i = 0; i < b->nstates; i++) only_b[i] = -1;
+  if (op == OP_DIFF && universal_states(b, &univ_b)) goto oom;
 
   int n = 0;
+  #define NEW_STATE(sa, sb, slot, idvar)                                           \
+    do {                                                                           \
+      if (n >= max_states) goto limit;                                             \
+      if ((size_t)n == cap) {                                                      \
+        cap = cap ? cap * 2 : 256;                                                 \
+        int32_t *na_ = realloc(pa, cap * sizeof *pa);                              \
+        if (!na_) goto oom;                                                        \
+        pa = na_;                                                                  \
+        int32_t *nb_ = realloc(pb, cap * sizeof *pb);                              \
+        if (!nb_) goto oom;                                                        \
+        pb = nb_;                                                                  \
+        int32_t *nx_ = realloc(d->next, cap * (size_t)nc * sizeof *nx_);           \
+        if (!nx_) goto oom;                                                        \
+        d->next = nx_;                                                             \
+      }                                                                            \
+      pa[n] = (sa); pb[n] = (sb);                                                  \
+      *(slot) = n;                                                                 \
+      idvar = n++;                                                                 \
+    } while (0)
   #define INTERN(sa, sb, idvar)                                                    \
     do {                                                                           \
-      uint64_t key_ = ((uint64_t)(uint32_t)((sa) + 1) << 32) | (uint32_t)((sb) + 1); \
-      if ((map.n + 1) * 2 > map.cap && pair_map_grow(&map)) goto oom;              \
-      size_t j_ = mix64(key_) & (map.cap - 1);                                     \
-      while (map.keys[j_] && map.keys[j_] != key_) j_ = (j_ + 1) & (map.cap - 1);  \
-      if (map.keys[j_]) { idvar = map.vals[j_]; }                                  \
-      else {                                                                       \
-        if (n >= max_states) goto limit;                                           \
-        if ((size_t)n == cap) {                                                    \
-          cap = cap ? cap * 2 : 256;                                               \
-          int32_t *na_ = realloc(pa, cap * sizeof *pa);                            \
-          if (!na_) goto oom;                                                      \
-          pa = na_;                                                                \
-          int32_t *nb_ = realloc(pb, cap * sizeof *pb);                            \
-          if (!nb_) goto oom;                                                      \
-          pb = nb_;                                                                \
-          int32_t *nx_ = realloc(d->next, cap * (size_t)nc * sizeof *nx_);         \
-          if (!nx_) goto oom;                                                      \
-          d->next = nx_;                                                           \
+      if ((sb) < 0) {                                                              \
+        if (only_a[sa] >= 0) idvar = only_a[sa];                                   \
+        else NEW_STATE(sa, sb, &only_a[sa], idvar);                                \
+      } else if ((sa) < 0) {                                                       \
+        if (only_b[sb] >= 0) idvar = only_b[sb];                                   \
+        else NEW_STATE(sa, sb, &only_b[sb], idvar);                                \
+      } else {                                                                     \
+        uint64_t key_ = ((uint64_t)(uint32_t)((sa) + 1) << 32) | (uint32_t)((sb) + 1); \
+        if ((map.n + 1) * 2 > map.cap && pair_map_grow(&map)) goto oom;            \
+        size_t j_ = mix64(key_) & (map.cap - 1);                                   \
+        while (map.keys[j_] && map.keys[j_] != key_) j_ = (j_ + 1) & (map.cap - 1); \
+        if (map.keys[j_]) { idvar = map.vals[j_]; }                                \
+        else {                                                                     \
+          int32_t slot_;                                                           \
+          NEW_STATE(sa, sb, &slot_, idvar);                                        \
+          map.keys[j_] = key_; map.vals[j_] = slot_; map.n++;                      \
         }                                                                          \
-        pa[n] = (sa); pb[n] = (sb);                                                \
-        map.keys[j_] = key_; map.vals[j_] = n; map.n++;                            \
-        idvar = n++;                                                               \
       }                                                                            \
     } while (0)
 
@@ -185,25 +241,35 @@ static int product(const dm_dfa *a, const dm_dfa *b, prod_op op, int max_states,
   INTERN(0, 0, id0);
   (void)id0;
   for (int cur = 0; cur < n; cur++) {
+    const int32_t *ra = pa[cur] >= 0 ? a->next + (size_t)pa[cur] * a->nclasses : NULL;
+    const int32_t *rb = pb[cur] >= 0 ? b->next + (size_t)pb[cur] * b->nclasses : NULL;
+    int32_t *row;
     for (int c = 0; c < nc; c++) {
-      int32_t sa = dm_dfa_step(a, pa[cur], (uint8_t)rep[c]);
-      int32_t sb = dm_dfa_step(b, pb[cur], (uint8_t)rep[c]);
+      int32_t sa = ra ? ra[ca[c]] : -1;
+      int32_t sb = rb ? rb[cb[c]] : -1;
       int32_t t = -1;
-      bool dead = op == OP_AND ? (sa < 0 || sb < 0) : (sa < 0 && sb < 0);
+      bool dead = op == OP_AND ? (sa < 0 || sb < 0)
+                  : op == OP_OR ? (sa < 0 && sb < 0)
+                  : (sa < 0 || (sb >= 0 && univ_b && univ_b[sb]));
       if (!dead) INTERN(sa, sb, t);
-      d->next[(size_t)cur * nc + c] = t;
+      row = d->next + (size_t)cur * nc; /* INTERN may move the table */
+      row[c] = t;
     }
   }
   #undef INTERN
+  #undef NEW_STATE
   d->nstates = n;
   d->accept = malloc((size_t)n);
   if (!d->accept) goto oom;
   for (int s = 0; s < n; s++) {
     bool aa = pa[s] >= 0 && a->accept[pa[s]], bb = pb[s] >= 0 && b->accept[pb[s]];
-    d->accept[s] = op == OP_AND ? (aa && bb) : (aa || bb);
+    d->accept[s] = op == OP_AND ? (aa && bb) : op == OP_OR ? (aa || bb) : (aa && !bb);
   }
   free(pa);
   free(pb);
+  free(only_a);
+  free(only_b);
+  free(univ_b);
   free(map.keys);
   free(map.vals);
   if ((rc = dm_dfa_minimize(d)) != DM_OK) {
@@ -220,6 +286,9 @@ oom:
 fail:
   free(pa);
   free(pb);
+  free(only_a);
+  free(only_b);
+  free(univ_b);
   free(map.keys);
   free(map.vals);
   dm_dfa_free(d);
@@ -232,6 +301,87 @@ int dm_dfa_intersect(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **
 
 int dm_dfa_union(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err) {
   return product(a, b, OP_OR, max_states, out, err);
+}
+
+int dm_dfa_difference(const dm_dfa *a, const dm_dfa *b, int max_states, dm_dfa **out, dm_error *err) {
+  return product(a, b, OP_DIFF, max_states, out, err);
+}
+
+int dm_dfa_union_disjoint(dm_dfa *const *parts, int n, dm_dfa **out, dm_error *err) {
+  *out = NULL;
+  /* joint byte classes: refine by each part in turn, numbering by first byte */
+  uint8_t joint[256] = {0};
+  int nc = 1;
+  int16_t (*map)[256] = malloc(256 * sizeof *map);
+  if (!map) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  for (int i = 0; i < n; i++) {
+    memset(map, 0xff, 256 * sizeof *map);
+    int k = 0;
+    for (int b = 0; b < 256; b++) {
+      int16_t *slot = &map[joint[b]][parts[i]->class_of[b]];
+      if (*slot < 0) *slot = (int16_t)k++;
+      joint[b] = (uint8_t)*slot;
+    }
+    nc = k;
+  }
+  free(map);
+  int rep[256];
+  for (int b = 255; b >= 0; b--) rep[joint[b]] = b;
+  size_t total = 1;
+  for (int i = 0; i < n; i++) total += (size_t)parts[i]->nstates;
+  dm_dfa *d = calloc(1, sizeof *d);
+  if (!d) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  d->nstates = (int)total;
+  d->nclasses = nc;
+  memcpy(d->class_of, joint, sizeof joint);
+  d->next = malloc(total * (size_t)nc * sizeof *d->next);
+  d->accept = calloc(total, 1);
+  if (!d->next || !d->accept) {
+    dm_dfa_free(d);
+    return dm_error_set(err, DM_ENOMEM, "out of memory");
+  }
+  for (int c = 0; c < nc; c++) d->next[c] = -1;
+  int32_t base = 1;
+  for (int i = 0; i < n; i++) {
+    const dm_dfa *a = parts[i];
+    int cls[256];
+    for (int c = 0; c < nc; c++) cls[c] = a->class_of[rep[c]];
+    for (int32_t s = 0; s < a->nstates; s++) {
+      const int32_t *row = a->next + (size_t)s * a->nclasses;
+      int32_t *orow = d->next + (size_t)(base + s) * nc;
+      for (int c = 0; c < nc; c++) orow[c] = row[cls[c]] >= 0 ? base + row[cls[c]] : -1;
+      d->accept[base + s] = a->accept[s];
+    }
+    /* the start: this part's start transitions (the bytes are no other part's) */
+    for (int c = 0; c < nc; c++)
+      if (a->next[cls[c]] >= 0) {
+        if (d->next[c] >= 0) {
+          dm_dfa_free(d);
+          return dm_error_set(err, DM_EINVAL, "union of automata whose first bytes overlap");
+        }
+        d->next[c] = base + a->next[cls[c]];
+      }
+    if (a->accept[0]) d->accept[0] = 1;
+    base += a->nstates;
+  }
+  int rc = dm_dfa_minimize(d);
+  if (rc) {
+    dm_dfa_free(d);
+    return dm_error_set(err, rc, "out of memory minimising the automaton");
+  }
+  *out = d;
+  return DM_OK;
+}
+
+bool dm_dfa_starts_disjoint(const dm_dfa *a, const uint8_t *used) {
+  for (int b = 0; b < 256; b++)
+    if (used[b] && a->next[a->class_of[b]] >= 0) return false;
+  return true;
+}
+
+void dm_dfa_starts_mark(const dm_dfa *a, uint8_t *used) {
+  for (int b = 0; b < 256; b++)
+    if (a->next[a->class_of[b]] >= 0) used[b] = 1;
 }
 
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err) {

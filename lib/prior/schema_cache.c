@@ -1,6 +1,7 @@
 /* Process-wide cache of the JSON languages that do not depend on the schema being
- * compiled: "any JSON value nested at most d deep" and the union of the open
- * (keyword-free) languages of the non-object types, as sc_types builds them.
+ * compiled: "any JSON value nested at most d deep" and the unions of the open
+ * (keyword-free) languages of the types, as sc_types builds them (objects only when
+ * the document ranks no keys).
  *
  * Entries are built on first use, by the same code an ordinary compile runs (a
  * private compiler context over the empty schema, with the default state limit), under
@@ -10,11 +11,12 @@
  * error as before. A context whose state limit is below the default never uses the
  * cache, so that a limit fails exactly where it failed without it. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schema_ctx.h"
 
-#define OPEN_MASKS 64 /* subsets of SC_NULL .. SC_ARR */
+#define OPEN_MASKS 128 /* subsets of SC_ALL */
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static dm_dfa *any_cache[SC_MAX_ANY_DEPTH];
@@ -26,7 +28,8 @@ bool sc_cache_usable(const sc_ctx *c) {
 }
 
 /* A context for building entries: default parameters but any_depth, the empty
- * schema as root, no key ranks, no cache (entries build from their parts locally). */
+ * schema as root (so no ranked keys), no cache (entries build from their parts
+ * locally). */
 static void private_ctx(sc_ctx *c, cJSON *root, int depth, dm_error *err) {
   memset(c, 0, sizeof *c);
   c->root = root;
@@ -38,6 +41,9 @@ static void private_ctx(sc_ctx *c, cJSON *root, int depth, dm_error *err) {
 
 static void private_ctx_free(sc_ctx *c) {
   for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(c->any[i]);
+  dm_dfa_free(c->open_object);
+  for (int i = 0; i < c->nref_memo; i++) dm_dfa_free(c->ref_memo[i].dfa);
+  free(c->ref_memo);
 }
 
 const dm_dfa *sc_cache_any(int depth) {
@@ -67,8 +73,8 @@ const dm_dfa *sc_cache_any(int depth) {
 
 const dm_dfa *sc_cache_open_types(unsigned mask, int depth) {
   if (depth < 0 || depth >= SC_MAX_ANY_DEPTH || (mask & ~(unsigned)(OPEN_MASKS - 1)) || !mask) return NULL;
-  /* the array language needs any(depth): build it first, outside this entry's lock */
-  if ((mask & SC_ARR) && !sc_cache_any(depth)) return NULL;
+  /* arrays and objects need any(depth): build it first, outside this entry's lock */
+  if ((mask & (SC_ARR | SC_OBJ)) && !sc_cache_any(depth)) return NULL;
   pthread_mutex_lock(&cache_mu);
   if (!open_cache[depth][mask]) {
     cJSON *root = cJSON_CreateObject();

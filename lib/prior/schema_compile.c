@@ -99,6 +99,17 @@ dm_dfa *sc_or(sc_ctx *c, dm_dfa *a, dm_dfa *b) {
   return rc ? sc_lower(c, rc, &e) : r;
 }
 
+dm_dfa *sc_minus(sc_ctx *c, dm_dfa *a, dm_dfa *b) {
+  if (!a || !b) { dm_dfa_free(a); dm_dfa_free(b); return NULL; }
+  dm_dfa *r = NULL;
+  dm_error e;
+  dm_error_clear(&e);
+  int rc = dm_dfa_difference(a, b, c->p.max_states, &r, &e);
+  dm_dfa_free(a);
+  dm_dfa_free(b);
+  return rc ? sc_lower(c, rc, &e) : r;
+}
+
 dm_dfa *sc_not(sc_ctx *c, dm_dfa *a) {
   if (!a) return NULL;
   dm_dfa *r = NULL;
@@ -116,7 +127,7 @@ dm_dfa *sc_not(sc_ctx *c, dm_dfa *a) {
  * depth-bounded languages cannot decide). */
 dm_dfa *sc_not_json(sc_ctx *c, dm_dfa *a) {
   if (!a) return NULL;
-  return sc_and(c, sc_any(c, c->p.any_depth), sc_not(c, a));
+  return sc_minus(c, sc_any(c, c->p.any_depth), a);
 }
 
 dm_dfa *sc_empty(sc_ctx *c) {
@@ -309,10 +320,21 @@ static dm_dfa *compile_ref(sc_ctx *c, const cJSON *refv) {
       return sc_fail(c, DM_ESPEC, "only local references (\"#/...\") are supported, not \"%s\"", refv->valuestring);
     return sc_fail(c, DM_ESPEC, "reference \"%s\" does not resolve in this document", refv->valuestring);
   }
+  /* A target compiled before without reaching the recursion bound anywhere inside
+   * has a language that does not depend on the references being followed: every
+   * reference inside it led to such a target too, none of which can be on the stack
+   * (it would refer to itself), so none is ever cut. */
+  for (int i = 0; i < c->nref_memo; i++)
+    if (c->ref_memo[i].target == target) return sc_copy(c, c->ref_memo[i].dfa);
   int seen = 0;
   for (int i = 0; i < c->nref; i++) seen += c->ref_stack[i] == target;
-  if (seen >= c->p.ref_depth) return sc_empty(c); /* documented recursion bound */
+  if (seen >= c->p.ref_depth) { /* documented recursion bound */
+    c->ref_bounded = 1;
+    return sc_empty(c);
+  }
   if (c->nref >= SC_MAX_REF_STACK) return sc_fail(c, DM_ESPEC, "references nested too deeply");
+  int outer_bounded = c->ref_bounded;
+  c->ref_bounded = 0;
   c->ref_stack[c->nref++] = target;
   char saved[sizeof c->path];
   memcpy(saved, c->path, sizeof saved);
@@ -330,6 +352,21 @@ static dm_dfa *compile_ref(sc_ctx *c, const cJSON *refv) {
     c->plen = saved_len;
   }
   c->nref--;
+  if (d && !c->ref_bounded) {
+    if (c->nref_memo == c->cap_ref_memo) {
+      int cap = c->cap_ref_memo ? c->cap_ref_memo * 2 : 8;
+      struct sc_ref_memo *m = realloc(c->ref_memo, (size_t)cap * sizeof *m);
+      if (m) {
+        c->ref_memo = m;
+        c->cap_ref_memo = cap;
+      }
+    }
+    if (c->nref_memo < c->cap_ref_memo) {
+      dm_dfa *keep = sc_copy(c, d);
+      if (keep) c->ref_memo[c->nref_memo++] = (struct sc_ref_memo){target, keep};
+    }
+  }
+  c->ref_bounded = outer_bounded || c->ref_bounded;
   return d;
 }
 
@@ -408,7 +445,7 @@ dm_dfa *sc_schema(sc_ctx *c, const cJSON *s) {
 
   unsigned mask;
   if (sc_type_mask(c, s, &mask)) return NULL;
-  dm_dfa *L = sc_types(c, s, mask);
+  dm_dfa *L = sc_types(c, s, sc_types_needed(c, s, mask));
   if (!L) return NULL;
 
   const cJSON *k;
@@ -499,6 +536,9 @@ int dm_schema_compiler_new(const cJSON *root, const dm_schema_params *params, dm
 void dm_schema_compiler_free(dm_schema_compiler *sc) {
   if (!sc) return;
   for (int i = 0; i < SC_MAX_ANY_DEPTH; i++) dm_dfa_free(sc->c.any[i]);
+  dm_dfa_free(sc->c.open_object);
+  for (int i = 0; i < sc->c.nref_memo; i++) dm_dfa_free(sc->c.ref_memo[i].dfa);
+  free(sc->c.ref_memo);
   dm_keyrank_free(&sc->c.kr);
   free(sc);
 }
@@ -513,6 +553,7 @@ int dm_schema_compiler_run(dm_schema_compiler *sc, const cJSON *sub, const char 
   c->rc = DM_OK;
   c->err = err;
   c->nref = 0;
+  c->ref_bounded = 0;
   size_t pl = strlen(pointer ? pointer : "");
   if (pl >= sizeof c->path) pl = sizeof c->path - 1;
   memcpy(c->path, pointer ? pointer : "", pl);

@@ -185,7 +185,7 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
         V = V ? sc_and(c, V, W) : W;
         if (!V) { dm_dfa_free(K); K = NULL; }
       } else {
-        K = sc_and(c, K, sc_not(c, sc_copy(c, pk[j])));
+        K = sc_minus(c, K, sc_copy(c, pk[j]));
       }
     }
     if (!K) { dm_dfa_free(V); goto out; }
@@ -200,7 +200,7 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
     re = dm_re_new();
     dm_dfa *anystr = re ? sc_tree(c, re, dm_re_repeat(re, dm_jl_any_char(re), 0, -1)) : NULL;
     re = NULL;
-    dm_dfa *K = sc_and(c, anystr, sc_not(c, taken));
+    dm_dfa *K = sc_minus(c, anystr, taken);
     if (!K) goto out;
     if (!dm_dfa_is_empty(K)) {
       reg[nreg].key = serialize_keys(c, K, names);

@@ -335,27 +335,63 @@ out:
 
 /* ------------------------------------------------------------------ union of types */
 
-/* Does s leave the languages of every type in mask (SC_NULL .. SC_ARR) open, with no
- * keyword that narrows them (nor one that could be malformed)? */
-static bool types_open(const sc_ctx *c, const cJSON *s, unsigned mask) {
+/* Does s leave the languages of every type in mask open, with no keyword that
+ * narrows them (nor one that could be malformed)? Open objects also need that no key
+ * is ranked unless ranked_ok (the ranked keys come first in every object). */
+bool sc_types_open(const sc_ctx *c, const cJSON *s, unsigned mask, bool ranked_ok) {
   static const char *const num_kw[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", NULL};
   static const char *const str_kw[] = {"minLength", "maxLength", "pattern", NULL};
   static const char *const arr_kw[] = {"prefixItems", "items", "minItems", "maxItems", "contains", "minContains",
                                        "maxContains", NULL};
-  const char *const *lists[3] = {mask & (SC_INT | SC_NUM) ? num_kw : NULL, mask & SC_STR ? str_kw : NULL,
-                                 mask & SC_ARR ? arr_kw : NULL};
-  for (int l = 0; l < 3; l++)
+  static const char *const obj_kw[] = {"properties", "required", "additionalProperties", "patternProperties",
+                                       "propertyNames", "minProperties", "maxProperties", "dependentRequired",
+                                       "dependentSchemas", NULL};
+  const char *const *lists[4] = {mask & (SC_INT | SC_NUM) ? num_kw : NULL, mask & SC_STR ? str_kw : NULL,
+                                 mask & SC_ARR ? arr_kw : NULL, mask & SC_OBJ ? obj_kw : NULL};
+  for (int l = 0; l < 4; l++)
     for (const char *const *k = lists[l]; k && *k; k++)
       if (cJSON_GetObjectItemCaseSensitive(s, *k)) return false;
   if ((mask & SC_STR) && !c->p.spec_mode && cJSON_GetObjectItemCaseSensitive(s, "format")) return false;
+  if ((mask & SC_OBJ) && c->kr.n > 0 && !ranked_ok) return false;
   return true;
 }
 
+/* The type of a literal value as a mask bit (numbers: both number bits). */
+static unsigned value_types(const cJSON *v) {
+  if (cJSON_IsNull(v)) return SC_NULL;
+  if (cJSON_IsBool(v)) return SC_BOOL;
+  if (cJSON_IsNumber(v)) return SC_INT | SC_NUM;
+  if (cJSON_IsString(v)) return SC_STR;
+  if (cJSON_IsArray(v)) return SC_ARR;
+  return SC_OBJ;
+}
+
+unsigned sc_types_needed(const sc_ctx *c, const cJSON *s, unsigned mask) {
+  const cJSON *en = cJSON_GetObjectItemCaseSensitive(s, "enum");
+  const cJSON *co = cJSON_GetObjectItemCaseSensitive(s, "const");
+  if (en && !cJSON_IsArray(en)) return mask; /* an error, reported in its place */
+  if (!en && !co) return mask;
+  unsigned need = SC_ALL;
+  if (en) {
+    need = 0;
+    for (const cJSON *m = en->child; m; m = m->next) need |= value_types(m);
+  }
+  if (co) need &= value_types(co);
+  /* the texts of different types start with different bytes: a type no literal has
+   * adds nothing to the intersection. Drop it only when its keywords are absent, so
+   * that no error they would raise is skipped. */
+  static const unsigned fam[6] = {SC_NULL, SC_BOOL, SC_INT | SC_NUM, SC_STR, SC_ARR, SC_OBJ};
+  for (int f = 0; f < 6; f++)
+    if ((mask & fam[f]) && !(need & fam[f]) && sc_types_open(c, s, mask & fam[f], true)) mask &= ~fam[f];
+  return mask;
+}
+
 dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
-  /* the union over the type groups in this order; open (keyword-free) languages come
+  /* the union over the type groups in this order. Open (keyword-free) languages come
    * from the process-wide cache, which builds them with this function on the empty
    * schema: the longest open run from the start of the chain as one entry (the same
-   * unions in the same order), and an open array language on its own */
+   * unions in the same order), and open arrays and objects on their own. An open
+   * object over ranked keys depends on the document: it is kept per compiler. */
   static const unsigned groups[5] = {SC_NULL | SC_BOOL, SC_INT | SC_NUM, SC_STR, SC_ARR, SC_OBJ};
   dm_dfa *L = NULL;
   bool any = false;
@@ -364,10 +400,10 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
   unsigned done = 0;
   if (cache) {
     unsigned pre = 0;
-    for (int g = 0; g < 4; g++) {
+    for (int g = 0; g < 5; g++) {
       unsigned gm = mask & groups[g];
       if (!gm) continue;
-      if (!types_open(c, s, gm)) break;
+      if (!sc_types_open(c, s, gm, false)) break;
       pre |= gm;
     }
     const dm_dfa *e = pre ? sc_cache_open_types(pre, depth) : NULL;
@@ -378,33 +414,88 @@ dm_dfa *sc_types(sc_ctx *c, const cJSON *s, unsigned mask) {
       any = true;
     }
   }
+  /* The parts are disjoint by first byte, so the unions one at a time never visit
+   * more than the parts' states plus one per part: while that stays within the state
+   * limit they are deferred and done at once at the end (the same automaton); past
+   * it they run one at a time as they come, failing where they always did. */
+  int limit = c->p.max_states > 0 ? c->p.max_states : DM_DFA_DEFAULT_MAX_STATES;
+  dm_dfa *parts[6];
+  int np = 0;
+  bool deferring = true;
+  size_t bound = 0;
+  uint8_t used[256] = {0};
+  if (L) {
+    if (!dm_dfa_starts_disjoint(L, used) || (size_t)L->nstates + 1 > (size_t)limit) deferring = false;
+    else {
+      dm_dfa_starts_mark(L, used);
+      bound = (size_t)L->nstates + 1;
+      parts[np++] = L;
+      L = NULL;
+    }
+  }
   for (int g = 0; g < 5; g++) {
     unsigned gm = mask & groups[g] & ~done;
     if (!gm) continue;
     dm_dfa *part = NULL;
-    const dm_dfa *e = cache && gm == SC_ARR && types_open(c, s, gm) ? sc_cache_open_types(gm, depth) : NULL;
+    const dm_dfa *e = cache && (gm == SC_ARR || gm == SC_OBJ) && sc_types_open(c, s, gm, false)
+                          ? sc_cache_open_types(gm, depth) : NULL;
     if (e) {
       part = sc_copy(c, e);
     } else if (g == 0) {
       dm_re *re = dm_re_new();
-      if (!re) { dm_dfa_free(L); return sc_fail(c, DM_ENOMEM, "out of memory"); }
-      dm_re_node *alts[3];
-      int k = 0;
-      if (gm & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
-      if (gm & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
-      part = sc_tree(c, re, dm_re_alt(re, alts, k));
+      if (re) {
+        dm_re_node *alts[3];
+        int k = 0;
+        if (gm & SC_NULL) alts[k++] = dm_re_literal(re, "null", 4);
+        if (gm & SC_BOOL) { alts[k++] = dm_re_literal(re, "true", 4); alts[k++] = dm_re_literal(re, "false", 5); }
+        part = sc_tree(c, re, dm_re_alt(re, alts, k));
+      } else {
+        sc_fail(c, DM_ENOMEM, "out of memory");
+      }
     } else if (g == 1) {
       part = lang_number(c, s, !(gm & SC_NUM));
     } else if (g == 2) {
       part = lang_string(c, s);
     } else if (g == 3) {
       part = lang_array(c, s);
+    } else if (sc_types_open(c, s, gm, true)) {
+      /* the open object over this document's ranked keys, built once per compiler */
+      if (!c->open_object) c->open_object = sc_lang_object(c, s);
+      part = c->open_object ? sc_copy(c, c->open_object) : NULL;
     } else {
       part = sc_lang_object(c, s);
     }
-    L = sc_or(c, L, part);
-    if (c->rc) { dm_dfa_free(L); return NULL; }
     any = true;
+    if (c->rc) { dm_dfa_free(part); break; }
+    if (deferring) {
+      if (dm_dfa_starts_disjoint(part, used) && bound + (size_t)part->nstates + 1 <= (size_t)limit) {
+        dm_dfa_starts_mark(part, used);
+        bound += (size_t)part->nstates + 1;
+        parts[np++] = part;
+        continue;
+      }
+      /* past the bound: the deferred unions now, in order (they stay within it) */
+      deferring = false;
+      for (int i = 0; i < np; i++) { L = sc_or(c, L, parts[i]); parts[i] = NULL; }
+      np = 0;
+      if (c->rc) { dm_dfa_free(part); break; }
+    }
+    L = sc_or(c, L, part);
+    if (c->rc) break;
+  }
+  if (c->rc) {
+    for (int i = 0; i < np; i++) dm_dfa_free(parts[i]);
+    dm_dfa_free(L);
+    return NULL;
+  }
+  if (np == 1) {
+    L = parts[0];
+  } else if (np > 1) {
+    dm_error e;
+    dm_error_clear(&e);
+    int rc = dm_dfa_union_disjoint(parts, np, &L, &e);
+    for (int i = 0; i < np; i++) dm_dfa_free(parts[i]);
+    if (rc) return sc_fail(c, rc, "%s", e.message);
   }
   if (!any || !L) return c->rc ? NULL : sc_empty(c);
   return L;

@@ -1,7 +1,9 @@
 /* DFA minimisation: the fast version (Hopcroft, dm_dfa_minimize) against its plain
  * reference twin (Moore's rounds, dm_dfa_minimize_reference) on random automata —
  * the same tables (so the same language and the same number of states) — and both
- * against the unminimised automaton on random words. */
+ * against the unminimised automaton on random words. Also the one-product difference
+ * against intersecting with the complement, and the all-at-once union of automata
+ * with disjoint first bytes against unions one at a time. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +220,93 @@ START_TEST(compiled_patterns) {
 }
 END_TEST
 
+static dm_dfa *minimal_random(int n, int k, int pdead, int pacc) {
+  dm_dfa *d = random_dfa(n, k, pdead, pacc);
+  ck_assert_int_eq(dm_dfa_minimize(d), DM_OK);
+  return d;
+}
+
+START_TEST(difference_is_and_not) {
+  for (int t = 0; t < 600; t++) {
+    dm_dfa *a = minimal_random(1 + below(20), 1 + below(5), below(70), 10 + below(50));
+    dm_dfa *b = minimal_random(1 + below(20), 1 + below(5), t % 4 == 0 ? 0 : below(70), 10 + below(80));
+    if (t % 5 == 0) { /* make a state of b accept everything from there */
+      int q = below(b->nstates);
+      b->accept[q] = 1;
+      for (int c = 0; c < b->nclasses; c++) b->next[(size_t)q * b->nclasses + c] = q;
+    }
+    dm_dfa *diff = NULL, *nb = NULL, *both = NULL;
+    dm_error e;
+    ck_assert_int_eq(dm_dfa_difference(a, b, 0, &diff, &e), DM_OK);
+    ck_assert_int_eq(dm_dfa_complement(b, &nb, &e), DM_OK);
+    ck_assert_int_eq(dm_dfa_intersect(a, nb, 0, &both, &e), DM_OK);
+    ck_assert(dm_dfa_equal(diff, both));
+    /* and on words: in a and not in b */
+    for (int w = 0; w < 50; w++) {
+      uint8_t s[10];
+      int len = below(10);
+      for (int i = 0; i < len; i++) s[i] = (uint8_t)below(256);
+      bool want = dm_dfa_match(a, s, (size_t)len) && !dm_dfa_match(b, s, (size_t)len);
+      ck_assert_int_eq(dm_dfa_match(diff, s, (size_t)len), want);
+    }
+    /* the same state limit: both fail or both pass at the product's size */
+    dm_dfa *x = NULL, *y = NULL;
+    int lim = 1 + below(30);
+    int r1 = dm_dfa_difference(a, b, lim, &x, &e), r2 = dm_dfa_intersect(a, nb, lim, &y, &e);
+    ck_assert_int_eq(r1, r2);
+    dm_dfa_free(x);
+    dm_dfa_free(y);
+    dm_dfa_free(a);
+    dm_dfa_free(b);
+    dm_dfa_free(diff);
+    dm_dfa_free(nb);
+    dm_dfa_free(both);
+  }
+}
+END_TEST
+
+START_TEST(disjoint_union_is_union) {
+  /* distinct first bytes; some starts accept or are entered again */
+  static const char *pats[] = {"(ab)*", "c[0-9]*", "d|e+", "[fg](xy){2,4}", "h(h|i)*h", "[\\x{e9}\\x{4e2d}]+",
+                               "j.", "(kl|m)*n", ""};
+  int np = (int)(sizeof pats / sizeof pats[0]);
+  dm_dfa *d[16];
+  dm_error e;
+  for (int i = 0; i < np; i++) ck_assert_int_eq(dm_dfa_from_pattern(pats[i], strlen(pats[i]), 0, &d[i], &e), DM_OK);
+  for (int t = 0; t < 400; t++) {
+    /* a random selection in a random order, skipping a pattern whose first bytes
+     * are taken (a repeat) */
+    dm_dfa *pick[16];
+    int n = 0;
+    uint8_t used[256] = {0};
+    for (int tries = 0; tries < 6; tries++) {
+      dm_dfa *x = d[below(np)];
+      if (!dm_dfa_starts_disjoint(x, used)) continue;
+      dm_dfa_starts_mark(x, used);
+      pick[n++] = x;
+    }
+    dm_dfa *seq = NULL, *all = NULL;
+    for (int i = 0; i < n; i++) {
+      if (!seq) {
+        seq = dfa_copy(pick[i]);
+        continue;
+      }
+      dm_dfa *u = NULL;
+      ck_assert_int_eq(dm_dfa_union(seq, pick[i], 0, &u, &e), DM_OK);
+      dm_dfa_free(seq);
+      seq = u;
+    }
+    ck_assert_int_eq(dm_dfa_union_disjoint(pick, n, &all, &e), DM_OK);
+    ck_assert_msg(dm_dfa_equal(seq, all), "%d parts: %d states one at a time, %d at once", n, seq->nstates, all->nstates);
+    dm_dfa_free(seq);
+    dm_dfa_free(all);
+  }
+  dm_dfa *both[2] = {d[1], d[1]}, *bad = NULL;
+  ck_assert_int_eq(dm_dfa_union_disjoint(both, 2, &bad, &e), DM_EINVAL);
+  for (int i = 0; i < np; i++) dm_dfa_free(d[i]);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dfa_min");
   TCase *tc = tcase_create("core");
@@ -227,6 +316,8 @@ int main(void) {
   tcase_add_test(tc, long_chains);
   tcase_add_test(tc, empty_and_trivial);
   tcase_add_test(tc, compiled_patterns);
+  tcase_add_test(tc, difference_is_and_not);
+  tcase_add_test(tc, disjoint_union_is_union);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
 }
