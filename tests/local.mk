@@ -24,7 +24,7 @@ DM_TEST_CFLAGS = $(CHECK_CFLAGS)
 DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
-check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_regex \
+check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_schema_cache tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_schema_cache tests/prior/test_regex \
 	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
