@@ -144,7 +144,7 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
   if (!canvas || !src || !src->fill || src->vocab < 1 || prompt_len < 0 || (prompt_len && !prompt))
     return dm_error_set(err, DM_EINVAL, "dm_decode: canvas, logits source and prompt are required");
   if (p.threshold < 0 || p.temperature < 0 || p.top_p <= 0 || p.top_p > 1 || p.top_k < 0 || p.steps < 0 ||
-      !dm_strategy_name(p.strategy))
+      !dm_strategy_get(p.strategy))
     return dm_error_set(err, DM_EINVAL, "dm_decode: parameter out of range");
   if (p.block_length < 1) p.block_length = 1;
   double t_start = now_ms();
@@ -195,7 +195,7 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
     if (masks > 0) {
       if (total_steps == 0) total_steps = p.steps > 0 ? p.steps : masks;
       /* rows: the masks (of the current block for the block strategies) */
-      int blocky = p.strategy == DM_STRATEGY_BLOCKS || p.strategy == DM_STRATEGY_FASTDLLM;
+      int blocky = pk.ops->blocks;
       int32_t n = 0, lo = 0, hi = L;
       if (blocky) {
         int32_t first = 0;

@@ -5,15 +5,7 @@
 #include <dimple/decode.h>
 
 #include "rng.h"
-
-/* One masked position's candidate in a step. */
-typedef struct dm_cand {
-  int32_t pos;   /* canvas position */
-  int32_t tok;   /* chosen token */
-  double score;  /* the strategy's confidence (higher commits first) */
-  double prob;   /* probability of tok (for thresholds) */
-  const float *logits; /* its logits row (borrowed from the step's buffer) */
-} dm_cand;
+#include "strategy.h" /* dm_cand, the strategies' interface, dm_strategy_select */
 
 /* Scratch of the token picker (sized to the vocabulary). */
 typedef struct dm_picker {
@@ -22,9 +14,11 @@ typedef struct dm_picker {
   int32_t *ids;       /* vocab scratch */
   float *vals;        /* vocab scratch */
   dm_rng *rng;
+  const dm_strategy_ops *ops; /* p->strategy's (scores) */
   double z;           /* normaliser of the row in vals (dm_pick_sample_full) */
 } dm_picker;
 
+/* DM_EINVAL for a strategy outside the enum, DM_ENOMEM. */
 int dm_picker_init(dm_picker *pk, const dm_decode_params *p, int32_t vocab, dm_rng *rng);
 void dm_picker_free(dm_picker *pk);
 
@@ -33,9 +27,9 @@ void dm_picker_free(dm_picker *pk);
  * top-k, top-p). Returns the token, or -1 when no allowed token has a logit. */
 int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowed, size_t words);
 
-/* The strategy's score and the token's probability for a picked token (the
- * confidence distribution: full vocabulary, or the allowed tokens when
- * renorm_confidence). */
+/* The strategy's score (through its ops->score) and the token's probability for a
+ * picked token (the confidence distribution: full vocabulary, or the allowed tokens
+ * when renorm_confidence). */
 void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, size_t words, int32_t tok,
                    double *score, double *prob);
 
@@ -51,10 +45,5 @@ int32_t dm_pick_argmax(const float *x, int32_t n);
 /* log(sum exp x[i]) over n floats by the fast 8-lane kernel (*mx receives the max);
  * tests compare it with a plain double loop. */
 double dm_pick_logsumexp(const float *x, int32_t n, float *mx);
-
-/* Choose which candidates to commit this step and order them: on return cand[0..k)
- * are the ones to commit, best first. sched_k: the schedule's count for this step
- * (>= 1). Returns k. */
-int32_t dm_strategy_select(const dm_decode_params *p, dm_cand *cand, int32_t n, int32_t sched_k);
 
 #endif

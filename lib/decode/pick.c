@@ -5,12 +5,15 @@
 #include <string.h>
 
 #include "decode_int.h"
+#include "fastmath.h"
 
 int dm_picker_init(dm_picker *pk, const dm_decode_params *p, int32_t vocab, dm_rng *rng) {
   memset(pk, 0, sizeof *pk);
   pk->p = p;
   pk->vocab = vocab;
   pk->rng = rng;
+  pk->ops = dm_strategy_get(p->strategy);
+  if (!pk->ops) return DM_EINVAL;
   pk->ids = malloc((size_t)vocab * sizeof *pk->ids);
   pk->vals = malloc((size_t)vocab * sizeof *pk->vals);
   if (!pk->ids || !pk->vals) {
@@ -27,13 +30,6 @@ void dm_picker_free(dm_picker *pk) {
   pk->vals = NULL;
 }
 
-/* Iterate allowed token ids below the logits width. */
-#define FOR_ALLOWED(allowed, words, vocab, t)                                      \
-  for (size_t w_ = 0; w_ < (words); w_++)                                          \
-    for (uint64_t b_ = (allowed)[w_]; b_; b_ &= b_ - 1)                            \
-      for (int32_t t = (int32_t)(w_ * 64 + (size_t)__builtin_ctzll(b_)), once_ = 1; \
-           once_ && t < (vocab); once_ = 0)
-
 static int cmp_desc(const void *a, const void *b, void *vals) {
   const float *v = vals;
   float x = v[*(const int32_t *)a], y = v[*(const int32_t *)b];
@@ -47,7 +43,7 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
   float bv = -INFINITY;
   int32_t n = 0;
   int collect = p->temperature > 0;
-  FOR_ALLOWED(allowed, words, pk->vocab, t) {
+  DM_FOR_ALLOWED(allowed, words, pk->vocab, t) {
     if (best < 0 || logits[t] > bv) {
       best = t;
       bv = logits[t];
@@ -86,21 +82,6 @@ int32_t dm_pick_token(dm_picker *pk, const float *logits, const uint64_t *allowe
     if (u < acc) return pk->ids[i];
   }
   return pk->ids[n - 1];
-}
-
-/* exp(x) for x <= 0 (clamped at -87), float, relative error ~2e-7: range reduction
- * to 2^n * e^y, |y| <= ln2/2, and a degree-6 polynomial. Branch-free so that the
- * loops below vectorize. */
-static inline float exp_neg(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  float t = x * 1.44269504088896341f;
-  int n = (int)(t - 0.5f); /* t <= 0: rounds to nearest */
-  float y = (t - (float)n) * 0.693147180559945309f;
-  float q = 1.0f + y * (1.0f + y * (0.5f + y * (1.0f / 6 + y * (1.0f / 24 + y * (1.0f / 120 + y * (1.0f / 720))))));
-  int32_t bits = (n + 127) << 23;
-  float sc;
-  memcpy(&sc, &bits, sizeof sc);
-  return q * sc;
 }
 
 /* Two 4-lane vectors (GCC/clang vector extensions; SSE on plain x86-64, NEON on
@@ -161,7 +142,7 @@ static double sumexp_of(const float *x, int32_t n, float mx) {
     }
     for (int k = 0; k < 4; k++) z += (double)a0[k] + (double)a1[k];
   }
-  for (; i < n; i++) z += exp_neg(x[i] - mx);
+  for (; i < n; i++) z += dm_exp_neg(x[i] - mx);
   return z;
 }
 
@@ -188,7 +169,7 @@ static double expinto_of(const float *x, int32_t n, float mx, float inv, float *
     }
     for (int k = 0; k < 4; k++) z += (double)a0[k] + (double)a1[k];
   }
-  for (; i < n; i++) z += y[i] = exp_neg((x[i] - mx) * inv);
+  for (; i < n; i++) z += y[i] = dm_exp_neg((x[i] - mx) * inv);
   return z;
 }
 
@@ -219,8 +200,8 @@ void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, 
   float mx = -INFINITY;
   double z = 0;
   if (renorm) {
-    FOR_ALLOWED(allowed, words, V, t) if (logits[t] > mx) mx = logits[t];
-    FOR_ALLOWED(allowed, words, V, t) z += exp_neg(logits[t] - mx);
+    DM_FOR_ALLOWED(allowed, words, V, t) if (logits[t] > mx) mx = logits[t];
+    DM_FOR_ALLOWED(allowed, words, V, t) z += dm_exp_neg(logits[t] - mx);
   } else {
     mx = max_of(logits, V);
     z = sumexp_of(logits, V, mx);
@@ -228,32 +209,6 @@ void dm_pick_score(dm_picker *pk, const float *logits, const uint64_t *allowed, 
   double logz = log(z);
   double pr = exp((double)logits[tok] - mx - logz);
   *prob = pr;
-  if (p->strategy == DM_STRATEGY_MARGIN) { /* top-1 minus the best other token */
-    float second = -INFINITY;
-    if (renorm) {
-      FOR_ALLOWED(allowed, words, V, t) if (t != tok && logits[t] > second) second = logits[t];
-    } else {
-      for (int32_t t = 0; t < V; t++)
-        if (t != tok && logits[t] > second) second = logits[t];
-    }
-    *score = pr - (second == -INFINITY ? 0 : exp((double)second - mx - logz));
-  } else if (p->strategy == DM_STRATEGY_ENTROPY) { /* -H, H = -sum p log p */
-    double h = 0;
-    if (renorm) {
-      FOR_ALLOWED(allowed, words, V, t) {
-        float lp = (float)(logits[t] - mx - logz);
-        h -= exp_neg(lp) * lp;
-      }
-    } else {
-      for (int32_t t = 0; t < V; t++) {
-        float lp = (float)(logits[t] - mx - logz);
-        h -= exp_neg(lp) * lp;
-      }
-    }
-    *score = -h;
-  } else if (p->strategy == DM_STRATEGY_RANDOM) {
-    *score = dm_rng_uniform(pk->rng);
-  } else {
-    *score = pr;
-  }
+  dm_score_view v = {logits, V, allowed, words, renorm, tok, pr, mx, logz, pk->rng};
+  *score = pk->ops->score(&v);
 }

@@ -554,6 +554,35 @@ START_TEST(bad_params) {
 }
 END_TEST
 
+/* Every enum value has its operations, named, and the name (and alias) parses back
+ * to it; only the block strategies work inside blocks; nothing past the enum. */
+START_TEST(every_strategy_has_ops) {
+  int n = 0;
+  for (int i = DM_STRATEGY_CONFIDENT; i <= DM_STRATEGY_FASTDLLM; i++) {
+    const dm_strategy_ops *o = dm_strategy_get((dm_strategy)i);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_ptr_nonnull(o->name);
+    ck_assert_ptr_nonnull(o->score);
+    ck_assert_ptr_nonnull(o->select);
+    ck_assert_str_eq(dm_strategy_name((dm_strategy)i), o->name);
+    dm_strategy s = (dm_strategy)-1;
+    ck_assert_int_eq(dm_strategy_parse(o->name, &s), DM_OK);
+    ck_assert_int_eq(s, i);
+    if (o->alias) {
+      s = (dm_strategy)-1;
+      ck_assert_int_eq(dm_strategy_parse(o->alias, &s), DM_OK);
+      ck_assert_int_eq(s, i);
+    }
+    ck_assert_int_eq(o->blocks, i == DM_STRATEGY_BLOCKS || i == DM_STRATEGY_FASTDLLM);
+    n++;
+  }
+  ck_assert_int_eq(n, 7);
+  ck_assert_ptr_null(dm_strategy_get((dm_strategy)(DM_STRATEGY_FASTDLLM + 1)));
+  ck_assert_ptr_null(dm_strategy_name((dm_strategy)(DM_STRATEGY_FASTDLLM + 1)));
+  ck_assert_ptr_null(dm_strategy_get((dm_strategy)-1));
+}
+END_TEST
+
 /* Random tiny models, LLaDA (unshifted) and Dream (shifted logits), at temperature 0.
  * The prefill cache keeps the prompt's K/V from step 0 (Dimple's semantics), so it is
  * exact (= no prefill) for every step of a one-layer model (its prompt K/V depend on
@@ -683,6 +712,7 @@ int main(void) {
   tcase_add_test(tc, sampling_follows_the_restricted_distribution);
   tcase_add_test(tc, callback_cancels);
   tcase_add_test(tc, bad_params);
+  tcase_add_test(tc, every_strategy_has_ops);
   tcase_add_test(tc, prefill_matches_full);
   tcase_add_test(tc, model_source_rows);
   tcase_add_test(tc, logsumexp_matches_reference);
