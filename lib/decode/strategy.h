@@ -29,7 +29,7 @@ typedef struct dm_cand {
 typedef struct dm_score_view {
   const float *logits;     /* the row: vocab floats */
   int32_t vocab;
-  const uint64_t *allowed; /* bitset of words words (NULL/0 when !renorm may be) */
+  const uint64_t *allowed; /* bitset of words words; may be NULL (words 0) when !renorm */
   size_t words;
   int renorm;              /* 1: the distribution's support is the allowed tokens */
   int32_t tok;             /* the picked token */
