@@ -104,9 +104,10 @@ int dm_lang_from_form(const dm_form *form, const dm_schema_params *params, const
 struct dm_tokenizer;
 
 /* What a prior needs from a tokenizer, built once and shared by every canvas made
- * against it: the vocabulary view (token bytes, special flags), its trie, and a
- * cache of the vocabulary grouped by the byte classes of compiled automata. Canvases
- * made from one environment must be built from one thread at a time. */
+ * against it: the vocabulary view (token bytes, special flags), its trie, and the
+ * token-automaton cache (class tries per byte partition, row templates, pooled token
+ * sets). Canvases share that cache as they build rows lazily, so the environment and
+ * all canvases made from it must be used from one thread at a time. */
 typedef struct dm_prior_env dm_prior_env;
 
 /* Build the environment for `tok` (not copied: it must outlive the environment).
