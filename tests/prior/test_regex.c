@@ -407,6 +407,8 @@ END_TEST
 #include <cjson/cJSON.h>
 #include <dirent.h>
 
+#include "../testfile.h"
+
 static char g_suite[4096];
 
 typedef struct strpool { char **s; size_t *len; int n, cap; } strpool;
@@ -451,14 +453,8 @@ START_TEST(suite_patterns_vs_pcre2) {
     if (!strstr(de->d_name, ".json")) continue;
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", g_suite, de->d_name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)sz + 1);
-    text[fread(text, 1, (size_t)sz, f)] = 0;
-    fclose(f);
+    char *text = dm_test_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
     cJSON *groups = cJSON_Parse(text);
     free(text);
     for (const cJSON *g = groups ? groups->child : NULL; g; g = g->next) {

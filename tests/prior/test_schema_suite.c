@@ -11,21 +11,10 @@
 #include "../../lib/prior/json_canon.h"
 #include "../../lib/prior/schema.h"
 #include "../checkmain.h"
+#include "../testfile.h"
 
 static char g_dir[4096];
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-  if (s) s[n] = 0;
-  fclose(f);
-  return s;
-}
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -45,7 +34,7 @@ START_TEST(json_schema_test_suite) {
   for (int f = 0; f < nn; f++) {
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, names[f]);
-    char *text = read_file(path);
+    char *text = dm_test_read_file(path, NULL);
     ck_assert_ptr_nonnull(text);
     cJSON *groups = cJSON_Parse(text);
     free(text);

