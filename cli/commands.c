@@ -222,6 +222,39 @@ const dm_command dm_commands[] = {
    "  --no-amx        with --model: BF16 weights by convert + sgemm, not AMX tiles\n"
    "  --json          machine-readable output\n",
    dm_cmd_bench},
+  {"train-tokenizer", "learn a byte-level BPE tokenizer from text files",
+   "Usage: dimple train-tokenizer --vocab-size N --out DIR [--special TOKEN]...\n"
+   "                              [--min-count C] [--json] FILE...\n"
+   "\n"
+   "Learn a byte-level BPE tokenizer (GPT-2/Qwen style: every byte string can be\n"
+   "encoded) from the text FILEs and write DIR/tokenizer.json and\n"
+   "DIR/tokenizer_config.json, which dimple and Hugging Face tokenizers load.\n"
+   "\n"
+   "The text is split into words as Qwen2's tokenizer does (letters, single\n"
+   "digits, punctuation runs, whitespace), then the most frequent adjacent pair of\n"
+   "tokens is merged into a new token, again and again (ties: the pair with the\n"
+   "smaller ids), until the vocabulary has N ids: 256 byte tokens, the merged\n"
+   "tokens, and the special tokens <|endoftext|>, <|im_start|>, <|im_end|>,\n"
+   "<|mask|> (plus any --special). Special-token text in the corpus is not learnt.\n"
+   "The chat template is ChatML (as Dream/Qwen2.5); eos and pad are <|endoftext|>,\n"
+   "the mask token <|mask|>. Same files and options: byte-identical output.\n"
+   "\n"
+   "Options:\n"
+   "  --vocab-size N    total ids, specials included (at least 256 + specials)\n"
+   "  --out DIR         output directory (created when missing)\n"
+   "  --special TOKEN   one more special token (repeatable), after the four above\n"
+   "  --min-count C     stop early when no pair occurs C times (default 2); then the\n"
+   "                    vocabulary is smaller than N and a warning says so\n"
+   "  --json            one JSON object: vocab_size, merges, bytes, words,\n"
+   "                    unique_words, count_s, train_s\n"
+   "  -h, --help        this help\n"
+   "\n"
+   "Exit status: 0 ok, 2 usage (bad option, vocabulary too small, missing corpus),\n"
+   "5 runtime failure (unreadable corpus, output not writable).\n"
+   "Example:\n"
+   "  dimple train-tokenizer --vocab-size 8192 --out tok/ corpus/*.txt\n"
+   "  dimple tokenize --model tok/ 'Hello world'\n",
+   dm_cmd_train_tokenizer},
   {"train", "train a small diffusion LM (autoregressive, then diffusion phase)",
    "Usage: dimple train --recipe FILE.yaml\n",
    NULL},

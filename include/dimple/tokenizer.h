@@ -87,6 +87,18 @@ long dm_tokenizer_encode(const dm_tokenizer *tok, const char *text, size_t len, 
 int dm_tokenizer_encode_alloc(const dm_tokenizer *tok, const char *text, size_t len, int flags,
                               int32_t **ids_out, size_t *n_out, dm_error *err);
 
+/* Called by dm_tokenizer_pre_tokenize with each word (`len` bytes at `word`, valid
+ * only during the call); a non-zero return stops it and is returned. */
+typedef int (*dm_tokenizer_word_fn)(void *ctx, const char *word, size_t len);
+
+/* The words BPE would see when encoding `text` (same flags as dm_tokenizer_encode):
+ * the text after UTF-8 repair, added-token splitting (added tokens themselves are
+ * left out), normalization and pre-tokenization, in order. A byte-level tokenizer's
+ * words are raw UTF-8 bytes (the GPT-2 byte map is not applied). For BPE training
+ * (train/bpe.h). Returns 0, the callback's non-zero value, or a negative DM_E*. */
+int dm_tokenizer_pre_tokenize(const dm_tokenizer *tok, const char *text, size_t len, int flags,
+                              dm_tokenizer_word_fn fn, void *ctx, dm_error *err);
+
 /* Flags of dm_tokenizer_decode. */
 enum {
   DM_DETOKENIZE_SKIP_SPECIAL = 1 << 0, /* leave out special tokens */

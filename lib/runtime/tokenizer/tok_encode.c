@@ -13,6 +13,8 @@ typedef struct enc_ctx {
   tk_buf norm, pre, scratch, norm2;
   tk_spans words, tmp;
   tk_ids *out;
+  dm_tokenizer_word_fn word_fn; /* set: hand words to it instead of running BPE */
+  void *word_ctx;
 } enc_ctx;
 
 /* Normalized text [s, s+n) -> pre-tokenize -> BPE. */
@@ -21,6 +23,11 @@ static int encode_normalized(enc_ctx *c, const char *s, size_t n, int first) {
   if (tk_buf_put(&c->pre, s, n)) return DM_ENOMEM;
   int rc = tk_pre_tokenize(c->t, &c->pre, &c->words, first, c->md, &c->scratch, &c->tmp);
   if (rc) return rc;
+  if (c->word_fn) {
+    for (size_t w = 0; w < c->words.n; w++)
+      if ((rc = c->word_fn(c->word_ctx, c->pre.p + c->words.v[w].off, c->words.v[w].len))) return rc;
+    return 0;
+  }
   for (size_t w = 0; w < c->words.n; w++)
     if ((rc = tk_bpe_word(c->t, c->pre.p + c->words.v[w].off, c->words.v[w].len, c->out))) return rc;
   return 0;
@@ -42,7 +49,7 @@ static int encode_section(enc_ctx *c, const char *s, size_t n, int first) {
     long k = tk_added_find(c->t, ns, nn, pos, 1, 1, &at);
     if (k < 0) break;
     if ((rc = encode_normalized(c, ns + pos, at - pos, first && pos == 0))) return rc;
-    if ((rc = tk_ids_push(c->out, c->t->added[k].id))) return rc;
+    if (!c->word_fn && (rc = tk_ids_push(c->out, c->t->added[k].id))) return rc;
     pos = at + c->t->added[k].len;
   }
   return pos < nn ? encode_normalized(c, ns + pos, nn - pos, first && pos == 0) : 0;
@@ -67,11 +74,14 @@ static size_t trim_start(const char *s, size_t a, size_t n) {
   return a;
 }
 
-static int encode_all(const dm_tokenizer *t, const char *text, size_t len, int flags, tk_ids *out) {
+static int encode_all(const dm_tokenizer *t, const char *text, size_t len, int flags, tk_ids *out,
+                      dm_tokenizer_word_fn word_fn, void *word_ctx) {
   enc_ctx c;
   memset(&c, 0, sizeof c);
   c.t = t;
   c.out = out;
+  c.word_fn = word_fn;
+  c.word_ctx = word_ctx;
   tk_buf clean = {0};
   const char *s = text;
   int rc = 0;
@@ -93,7 +103,7 @@ static int encode_all(const dm_tokenizer *t, const char *text, size_t len, int f
     const tk_added *a = &t->added[k];
     size_t end = a->lstrip ? trim_end(s, pos, at) : at;
     if ((rc = encode_section(&c, s + pos, end - pos, pos == 0))) goto done;
-    if ((rc = tk_ids_push(out, a->id))) goto done;
+    if (!word_fn && (rc = tk_ids_push(out, a->id))) goto done;
     pos = at + a->len;
     if (a->rstrip) pos = trim_start(s, pos, len);
   }
@@ -115,7 +125,7 @@ long dm_tokenizer_encode(const dm_tokenizer *tok, const char *text, size_t len, 
   if (!tok || (!text && len) || (!ids && cap))
     return dm_error_set(err, DM_EINVAL, "dm_tokenizer_encode: NULL argument");
   tk_ids out = {0};
-  int rc = len ? encode_all(tok, text, len, flags, &out) : 0;
+  int rc = len ? encode_all(tok, text, len, flags, &out, NULL, NULL) : 0;
   if (rc) {
     tk_ids_free(&out);
     return dm_error_set(err, rc, "encoding failed: %s", dm_strerror(rc));
@@ -133,7 +143,7 @@ int dm_tokenizer_encode_alloc(const dm_tokenizer *tok, const char *text, size_t 
   if (!tok || (!text && len) || !ids_out || !n_out)
     return dm_error_set(err, DM_EINVAL, "dm_tokenizer_encode_alloc: NULL argument");
   tk_ids out = {0};
-  int rc = len ? encode_all(tok, text, len, flags, &out) : 0;
+  int rc = len ? encode_all(tok, text, len, flags, &out, NULL, NULL) : 0;
   if (!rc && !out.v) {
     out.v = malloc(sizeof *out.v);
     if (!out.v) rc = DM_ENOMEM;
@@ -145,6 +155,15 @@ int dm_tokenizer_encode_alloc(const dm_tokenizer *tok, const char *text, size_t 
   *ids_out = out.v;
   *n_out = out.n;
   return 0;
+}
+
+int dm_tokenizer_pre_tokenize(const dm_tokenizer *tok, const char *text, size_t len, int flags,
+                              dm_tokenizer_word_fn fn, void *ctx, dm_error *err) {
+  if (!tok || (!text && len) || !fn)
+    return dm_error_set(err, DM_EINVAL, "dm_tokenizer_pre_tokenize: NULL argument");
+  int rc = len ? encode_all(tok, text, len, flags, NULL, fn, ctx) : 0;
+  if (rc < 0) return dm_error_set(err, rc, "pre-tokenization failed: %s", dm_strerror(rc));
+  return rc;
 }
 
 long dm_tokenizer_decode(const dm_tokenizer *tok, const int32_t *ids, size_t n, int flags,

