@@ -148,6 +148,163 @@ START_TEST(random_small_corpora) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------ reference twin */
+
+/* The plain reference trainer: words from dm_tokenizer_pre_tokenize, then per merge
+ * a full recount of all pairs (no heap, no incremental counts). Tokens as byte
+ * strings in id order. */
+typedef struct ref_word {
+  char *w;
+  size_t n;
+  long count;
+  int32_t *sym;
+  size_t len;
+} ref_word;
+typedef struct ref_state {
+  ref_word *v;
+  size_t n;
+} ref_state;
+
+static int ref_collect(void *ctx, const char *w, size_t n) {
+  ref_state *st = ctx;
+  for (size_t i = 0; i < st->n; i++)
+    if (st->v[i].n == n && memcmp(st->v[i].w, w, n) == 0) {
+      st->v[i].count++;
+      return 0;
+    }
+  st->v = realloc(st->v, (st->n + 1) * sizeof *st->v);
+  ref_word *r = &st->v[st->n++];
+  r->w = malloc(n + 1);
+  memcpy(r->w, w, n);
+  r->n = n;
+  r->count = 1;
+  r->sym = malloc((n + 1) * sizeof *r->sym);
+  for (size_t i = 0; i < n; i++) r->sym[i] = (unsigned char)w[i];
+  r->len = n;
+  return 0;
+}
+
+/* Returns the number of merges; tok/tlen receive the token byte strings. */
+static int ref_train(const char *text, size_t len, int32_t target, long min_count, char ***tok_out,
+                     size_t **tlen_out, int32_t *ntok_out) {
+  dm_bpe_params p;
+  dm_bpe_default_params(&p);
+  p.vocab_size = 260;
+  dm_bpe *b = NULL;
+  ck_assert_int_eq(dm_bpe_create(&p, &b, NULL), 0);
+  dm_tokenizer *t = load(b);
+  dm_bpe_free(b);
+  ref_state st = {0};
+  ck_assert_int_eq(dm_tokenizer_pre_tokenize(t, text, len, DM_TOKENIZE_PARSE_SPECIAL, ref_collect, &st, NULL), 0);
+  dm_tokenizer_free(t);
+  char **tok = malloc((size_t)target * sizeof *tok);
+  size_t *tlen = malloc((size_t)target * sizeof *tlen);
+  int32_t ntok = 256;
+  for (int c = 0; c < 256; c++) {
+    tok[c] = malloc(1);
+    tok[c][0] = (char)c;
+    tlen[c] = 1;
+  }
+  int merges = 0;
+  while (ntok < target) {
+    long best = 0;
+    int32_t ba = -1, bb = -1;
+    for (size_t w = 0; w < st.n; w++) /* every pair: count over all words */
+      for (size_t i = 0; i + 1 < st.v[w].len; i++) {
+        int32_t a = st.v[w].sym[i], c = st.v[w].sym[i + 1];
+        long cnt = 0;
+        for (size_t u = 0; u < st.n; u++)
+          for (size_t j = 0; j + 1 < st.v[u].len; j++)
+            if (st.v[u].sym[j] == a && st.v[u].sym[j + 1] == c) cnt += st.v[u].count;
+        if (cnt > best || (cnt == best && (a < ba || (a == ba && c < bb)))) {
+          best = cnt;
+          ba = a;
+          bb = c;
+        }
+      }
+    if (best < min_count || ba < 0) break;
+    size_t n = tlen[ba] + tlen[bb];
+    char *s = malloc(n);
+    memcpy(s, tok[ba], tlen[ba]);
+    memcpy(s + tlen[ba], tok[bb], tlen[bb]);
+    int32_t id = -1;
+    for (int32_t k = 0; k < ntok; k++)
+      if (tlen[k] == n && memcmp(tok[k], s, n) == 0) id = k;
+    if (id < 0) {
+      id = ntok++;
+      tok[id] = s;
+      tlen[id] = n;
+    } else {
+      free(s);
+    }
+    merges++;
+    for (size_t w = 0; w < st.n; w++) {
+      ref_word *r = &st.v[w];
+      size_t j = 0;
+      for (size_t i = 0; i < r->len;) {
+        if (i + 1 < r->len && r->sym[i] == ba && r->sym[i + 1] == bb) {
+          r->sym[j++] = id;
+          i += 2;
+        } else {
+          r->sym[j++] = r->sym[i++];
+        }
+      }
+      r->len = j;
+    }
+  }
+  for (size_t w = 0; w < st.n; w++) {
+    free(st.v[w].w);
+    free(st.v[w].sym);
+  }
+  free(st.v);
+  *tok_out = tok;
+  *tlen_out = tlen;
+  *ntok_out = ntok;
+  return merges;
+}
+
+START_TEST(matches_reference_twin) {
+  /* the incremental trainer and the full-recount reference learn the same tokens
+   * in the same order on seeded corpora (few distinct words keep the reference
+   * fast), min_count 1 and 2 */
+  for (int it = 0; it < 8; it++) {
+    size_t len;
+    char *text = make_corpus(100 + (uint64_t)it, 2000 + 300 * (size_t)it, &len);
+    long min_count = it % 2 ? 2 : 1;
+    int32_t target = 256 + 40 + 10 * it;
+    char **tok;
+    size_t *tlen;
+    int32_t ntok;
+    int rm = ref_train(text, len, target, min_count, &tok, &tlen, &ntok);
+    dm_bpe_params p;
+    dm_bpe_default_params(&p);
+    p.vocab_size = target + 4;
+    p.min_count = min_count;
+    dm_bpe *b = NULL;
+    ck_assert_int_eq(dm_bpe_create(&p, &b, NULL), 0);
+    ck_assert_int_eq(dm_bpe_add_text(b, text, len, NULL), 0);
+    ck_assert_int_eq(dm_bpe_train(b, NULL), 0);
+    dm_bpe_stats st;
+    dm_bpe_stats_get(b, &st);
+    ck_assert_int_eq(st.merges, rm);
+    ck_assert_int_eq(st.vocab_size, ntok + 4);
+    dm_tokenizer *t = load(b);
+    for (int32_t id = 0; id < ntok; id++) {
+      size_t n;
+      const char *bytes = dm_tokenizer_token_bytes(t, id, &n);
+      ck_assert_uint_eq(n, tlen[id]);
+      ck_assert_msg(memcmp(bytes, tok[id], n) == 0, "corpus %d: token %d differs", it, id);
+    }
+    for (int32_t id = 0; id < ntok; id++) free(tok[id]);
+    free(tok);
+    free(tlen);
+    dm_tokenizer_free(t);
+    dm_bpe_free(b);
+    free(text);
+  }
+}
+END_TEST
+
 /* Replace each maximal invalid subpart of UTF-8 by U+FFFD (the WHATWG rule), as a
  * plain reference for what decode(encode(x)) gives. */
 static size_t sanitize_ref(const unsigned char *s, size_t n, char *out) {
@@ -351,6 +508,7 @@ static Suite *suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, hand_computed_merges);
   tcase_add_test(tc, random_small_corpora);
+  tcase_add_test(tc, matches_reference_twin);
   tcase_add_test(tc, trained_tokenizer_round_trips);
   tcase_add_test(tc, deterministic);
   tcase_add_test(tc, write_and_load);
