@@ -656,11 +656,7 @@ static cJSON *tokenizer_json(const dm_bpe *b) {
     if (!(pieces[id] = piece_of(b, id, cp))) bad = 1;
     else cJSON_AddNumberToObject(vocab, pieces[id], (double)id);
   }
-  cJSON *merges = cJSON_AddArrayToObject(m, "merges");
-  for (int32_t i = 0; !bad && i < b->n_merges; i++) {
-    const char *mp[2] = {pieces[b->merges[i][0]], pieces[b->merges[i][1]]};
-    cJSON_AddItemToArray(merges, cJSON_CreateStringArray(mp, 2));
-  }
+  cJSON_AddArrayToObject(m, "merges"); /* filled in as text, one merge a line: splice_merges */
   if (pieces)
     for (size_t id = 0; id < b->toks.n; id++) free(pieces[id]);
   free(pieces);
@@ -703,6 +699,48 @@ static cJSON *config_json(const dm_bpe *b) {
   return root;
 }
 
+/* Replace the empty "merges" array of the printed tokenizer.json (the last one: the
+ * model is the last section) by the merges, one ["a", "b"] per line, so that a
+ * committed tokenizer.json diffs line by line. Returns a new string (free()) or NULL. */
+static char *splice_merges(const dm_bpe *b, const char *json) {
+  static const char key[] = "\"merges\":\t[]";
+  const char *at = NULL;
+  for (const char *p = strstr(json, key); p; p = strstr(p + 1, key)) at = p;
+  if (!at) return NULL;
+  uint32_t cp[256];
+  for (unsigned c = 0; c < 256; c++) cp[c] = byte_cp(c);
+  size_t cap = strlen(json) + 64;
+  for (int32_t i = 0; i < b->n_merges; i++)
+    cap += 16 + 4 * (b->toks.len[b->merges[i][0]] + b->toks.len[b->merges[i][1]]);
+  char *out = malloc(cap), *q = out;
+  if (!out) return NULL;
+  size_t head = (size_t)(at - json) + sizeof key - 2; /* up to and including '[' */
+  memcpy(q, json, head);
+  q += head;
+  for (int32_t i = 0; i < b->n_merges; i++) {
+    q += sprintf(q, "%s\n\t\t\t[", i ? "," : "");
+    for (int k = 0; k < 2; k++) {
+      char *pc = piece_of(b, (size_t)b->merges[i][k], cp);
+      if (!pc) {
+        free(out);
+        return NULL;
+      }
+      *q++ = '"';
+      for (const char *c = pc; *c; c++) { /* mapped pieces hold no control characters */
+        if (*c == '"' || *c == '\\') *q++ = '\\';
+        *q++ = *c;
+      }
+      *q++ = '"';
+      free(pc);
+      if (k == 0) q += sprintf(q, ", ");
+    }
+    *q++ = ']';
+  }
+  if (b->n_merges) q += sprintf(q, "\n\t\t");
+  strcpy(q, at + sizeof key - 2);
+  return out;
+}
+
 int dm_bpe_to_json(const dm_bpe *b, char **tok_json, char **cfg_json, dm_error *err) {
   if (tok_json) *tok_json = NULL;
   if (cfg_json) *cfg_json = NULL;
@@ -713,12 +751,18 @@ int dm_bpe_to_json(const dm_bpe *b, char **tok_json, char **cfg_json, dm_error *
     cJSON *j = k ? config_json(b) : tokenizer_json(b);
     char *s = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
+    if (s && k == 0) {
+      char *t = splice_merges(b, s);
+      cJSON_free(s);
+      s = t;
+    }
     char *c = s ? malloc(strlen(s) + 2) : NULL;
     if (c) {
       strcpy(c, s);
       strcat(c, "\n");
     }
-    if (s) cJSON_free(s);
+    if (s && k == 0) free(s);
+    else if (s) cJSON_free(s);
     if (!c) {
       if (tok_json) {
         free(*tok_json);
