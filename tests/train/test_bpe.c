@@ -261,6 +261,47 @@ static int ref_train(const char *text, size_t len, int32_t target, long min_coun
   return merges;
 }
 
+/* dm_tokenizer_pre_tokenize (the runtime API the trainer counts words with): the
+ * words of the Qwen2 split regex, special-token text left out with
+ * DM_TOKENIZE_PARSE_SPECIAL and split as text without it; a callback's non-zero
+ * value stops it. */
+typedef struct words_acc {
+  char buf[512];
+  int n, stop_after;
+} words_acc;
+static int words_cb(void *ctx, const char *w, size_t n) {
+  words_acc *a = ctx;
+  if (a->stop_after && a->n == a->stop_after) return 42;
+  snprintf(a->buf + strlen(a->buf), sizeof a->buf - strlen(a->buf), "%s%.*s", a->n ? "|" : "", (int)n, w);
+  a->n++;
+  return 0;
+}
+
+START_TEST(pre_tokenize_words) {
+  dm_bpe_params p;
+  dm_bpe_default_params(&p);
+  p.vocab_size = 260;
+  dm_bpe *b = NULL;
+  ck_assert_int_eq(dm_bpe_create(&p, &b, NULL), 0);
+  dm_tokenizer *t = load(b);
+  dm_bpe_free(b);
+  const char *x = "Hello world<|im_end|>it's 42!\n\n  x";
+  words_acc a = {{0}, 0, 0};
+  ck_assert_int_eq(dm_tokenizer_pre_tokenize(t, x, strlen(x), DM_TOKENIZE_PARSE_SPECIAL, words_cb, &a, NULL), 0);
+  ck_assert_str_eq(a.buf, "Hello| world|it|'s| |4|2|!\n\n| | x");
+  memset(&a, 0, sizeof a);
+  ck_assert_int_eq(dm_tokenizer_pre_tokenize(t, x, strlen(x), 0, words_cb, &a, NULL), 0);
+  ck_assert_str_eq(a.buf, "Hello| world|<||im|_end||>|it|'s| |4|2|!\n\n| | x");
+  memset(&a, 0, sizeof a);
+  a.stop_after = 2;
+  ck_assert_int_eq(dm_tokenizer_pre_tokenize(t, x, strlen(x), 0, words_cb, &a, NULL), 42);
+  ck_assert_int_eq(a.n, 2);
+  dm_error err;
+  ck_assert_int_eq(dm_tokenizer_pre_tokenize(t, NULL, 3, 0, words_cb, &a, &err), DM_EINVAL);
+  dm_tokenizer_free(t);
+}
+END_TEST
+
 START_TEST(matches_reference_twin) {
   /* the incremental trainer and the full-recount reference learn the same tokens
    * in the same order on seeded corpora (few distinct words keep the reference
@@ -507,6 +548,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, hand_computed_merges);
   tcase_add_test(tc, random_small_corpora);
   tcase_add_test(tc, matches_reference_twin);
+  tcase_add_test(tc, pre_tokenize_words);
   tcase_add_test(tc, trained_tokenizer_round_trips);
   tcase_add_test(tc, deterministic);
   tcase_add_test(tc, write_and_load);
