@@ -5,6 +5,7 @@ include bench/tokenizer.mk
 include bench/model.mk
 include bench/prior.mk
 include bench/decode.mk
+include bench/bpe.mk
 bench: all $(BENCH_TARGETS)
 	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
 .PHONY: bench $(BENCH_TARGETS)
