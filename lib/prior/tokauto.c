@@ -36,6 +36,12 @@ typedef struct glist {        /* scratch: one group being built */
   int32_t *nodes;
 } glist;
 
+struct arena_chunk {
+  struct arena_chunk *next;
+  size_t used, cap;
+  unsigned char data[];
+};
+
 struct dm_tokauto {
   const dm_dfa *dfa;
   const dm_vocab *vocab;
@@ -44,6 +50,7 @@ struct dm_tokauto {
   size_t qwords, vwords;
   dm_tokrow *rows;
   rowx *rx;
+  struct arena_chunk *arena;  /* the rows' arrays */
   uint8_t *built;
   tokset *sets;
   uint32_t *set_round;
@@ -152,16 +159,10 @@ oom:
 
 void dm_tokauto_free(dm_tokauto *ta) {
   if (!ta) return;
-  for (int32_t q = 0; q < ta->nq && ta->rows; q++) {
-    free(ta->rows[q].next);
-    free(ta->rows[q].succ);
-    if (ta->rx) {
-      free(ta->rx[q].tj);
-      free(ta->rx[q].nodes_off);
-      free(ta->rx[q].nodes);
-      free(ta->rx[q].count);
-      free(ta->rx[q].set);
-    }
+  while (ta->arena) { /* the rows' arrays */
+    struct arena_chunk *n = ta->arena->next;
+    free(ta->arena);
+    ta->arena = n;
   }
   free(ta->rows);
   free(ta->rx);
@@ -387,6 +388,44 @@ static bool wants_template(dm_tokauto *ta, int32_t q) {
   return ta->tmode[q] != 0;
 }
 
+/* Rows' arrays come from an arena freed with the automaton (rows are never freed
+ * one by one). 8-byte aligned; NULL on OOM. */
+static void *arena_alloc(dm_tokauto *ta, size_t bytes) {
+  bytes = (bytes + 7) & ~(size_t)7;
+  if (!ta->arena || ta->arena->used + bytes > ta->arena->cap) {
+    size_t cap = bytes > ((size_t)64 << 10) ? bytes : ((size_t)64 << 10);
+    struct arena_chunk *c = malloc(sizeof *c + cap);
+    if (!c) return NULL;
+    c->next = ta->arena;
+    c->used = 0;
+    c->cap = cap;
+    ta->arena = c;
+  }
+  void *p = ta->arena->data + ta->arena->used;
+  ta->arena->used += bytes;
+  return p;
+}
+
+/* The arrays of a row of n groups holding `total` byte nodes. DM_OK / DM_ENOMEM. */
+static int alloc_row(dm_tokauto *ta, dm_tokrow *row, rowx *x, int32_t n, int32_t total) {
+  size_t n1 = (size_t)(n ? n : 1), t1 = (size_t)(total ? total : 1);
+  row->n = n;
+  row->next = arena_alloc(ta, n1 * sizeof *row->next);
+  row->succ = arena_alloc(ta, ta->qwords * sizeof *row->succ);
+  x->tj = arena_alloc(ta, n1 * sizeof *x->tj);
+  x->set = arena_alloc(ta, n1 * sizeof *x->set);
+  x->count = arena_alloc(ta, n1 * sizeof *x->count);
+  x->nodes_off = arena_alloc(ta, ((size_t)n + 1) * sizeof *x->nodes_off);
+  x->nodes = arena_alloc(ta, t1 * sizeof *x->nodes);
+  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) {
+    memset(row, 0, sizeof *row);
+    memset(x, 0, sizeof *x);
+    return DM_ENOMEM;
+  }
+  memset(row->succ, 0, ta->qwords * sizeof *row->succ);
+  return DM_OK;
+}
+
 static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
@@ -407,17 +446,8 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   bool eos_edge = ta->eos >= 0 && (q == ta->qe || d->accept[q]);
   int32_t n = ta->ng + (eos_edge ? 1 : 0), total = 0;
   for (int32_t k = 0; k < ta->ng; k++) total += ta->g[k].n;
-  size_t n1 = (size_t)(n ? n : 1);
-  row->n = n;
-  row->next = malloc(n1 * sizeof *row->next);
-  row->succ = calloc(ta->qwords, sizeof *row->succ);
+  if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = tm;
-  x->tj = malloc(n1 * sizeof *x->tj);
-  x->set = malloc(n1 * sizeof *x->set);
-  x->count = malloc(n1 * sizeof *x->count);
-  x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
-  x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
-  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
   int32_t at = 0;
   for (int32_t k = 0; k < ta->ng; k++) {
     const glist *g = &ta->g[k];
@@ -445,14 +475,7 @@ static int build_row(dm_tokauto *ta, int32_t q) {
 out:
   for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
   ta->ng = 0;
-  if (rc) {
-    free(row->next);
-    free(row->succ);
-    free(x->tj);
-    free(x->set);
-    free(x->count);
-    free(x->nodes_off);
-    free(x->nodes);
+  if (rc) { /* the arena keeps what was taken until the automaton is freed */
     memset(row, 0, sizeof *row);
     memset(x, 0, sizeof *x);
   }
@@ -590,17 +613,8 @@ static int derive_row(dm_tokauto *ta, int32_t q) {
     n++;
     total += sx->nodes_off[k + 1] - sx->nodes_off[k];
   }
-  size_t n1 = (size_t)(n ? n : 1);
-  row->n = n;
-  row->next = malloc(n1 * sizeof *row->next);
-  row->succ = calloc(ta->qwords, sizeof *row->succ);
+  if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = sx->tm;
-  x->tj = malloc(n1 * sizeof *x->tj);
-  x->set = malloc(n1 * sizeof *x->set);
-  x->count = malloc(n1 * sizeof *x->count);
-  x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
-  x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
-  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
   int32_t j = 0, at = 0;
   for (int32_t k = 0; k < src->n; k++) {
     if (img[k] < 0) continue;
@@ -642,14 +656,7 @@ out:
   for (int32_t k = 0; k < src->n; k++)
     if (img[k] >= 0 && ta->slot_of[img[k]] == k) ta->slot_of[img[k]] = -1;
   free(img);
-  if (rc) {
-    free(row->next);
-    free(row->succ);
-    free(x->tj);
-    free(x->set);
-    free(x->count);
-    free(x->nodes_off);
-    free(x->nodes);
+  if (rc) { /* the arena keeps what was taken until the automaton is freed */
     memset(row, 0, sizeof *row);
     memset(x, 0, sizeof *x);
   }
