@@ -862,8 +862,9 @@ static bool same_nodes(const void *ctx, int64_t a, int64_t b) {
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];
-  if (x->tj[k] >= 0 && x->nodes_off[k] == x->nodes_off[k + 1]) {
-    /* exactly a template's set: OR the pooled set, once per call */
+  if (x->tj[k] >= 0) {
+    /* a template's set: OR the pooled set once per call, then the group's own byte
+       nodes (tokens that left the region and came back), few, directly */
     dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
     if (!cs) return DM_ENOMEM;
     if (x->dk[k] < 0) {
@@ -871,9 +872,14 @@ int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint3
       x->dk[k] = keytab_id(&ta->keys, (uint64_t)(key >> 4) * 0x9E3779B97F4A7C15ULL, (int64_t)key, same_pointer, NULL);
       if (x->dk[k] < 0) return DM_ENOMEM;
     }
-    if (ta->keys.round[x->dk[k]] == round) return DM_OK;
-    ta->keys.round[x->dk[k]] = round;
-    for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
+    if (ta->keys.round[x->dk[k]] != round) {
+      ta->keys.round[x->dk[k]] = round;
+      for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
+    }
+    const dm_vocab *v = ta->vocab;
+    for (int32_t i = x->nodes_off[k]; i < x->nodes_off[k + 1]; i++)
+      for (int32_t t = v->trie[x->nodes[i]].first_token; t >= 0; t = v->next_same[t])
+        out[t >> 6] |= (uint64_t)1 << (t & 63);
     return DM_OK;
   }
   if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) {
