@@ -132,10 +132,10 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
   v->node_tok_off = calloc((size_t)v->ntrie + 1, sizeof *v->node_tok_off);
   v->node_toks = malloc((size_t)(m ? m : 1) * sizeof *v->node_toks);
   if (!v->node_tok_off || !v->node_toks) goto oom;
-  for (int32_t nd = 0, at = 0; nd < v->ntrie; nd++) {
-    v->node_tok_off[nd] = at;
-    for (int32_t t = v->trie[nd].first_token; t >= 0; t = v->next_same[t]) v->node_toks[at++] = t;
-    v->node_tok_off[nd + 1] = at;
+  for (int32_t nd = 0, k = 0; nd < v->ntrie; nd++) {
+    v->node_tok_off[nd] = k;
+    for (int32_t t = v->trie[nd].first_token; t >= 0; t = v->next_same[t]) v->node_toks[k++] = t;
+    v->node_tok_off[nd + 1] = k;
   }
   free(order);
   free(path);
