@@ -24,7 +24,7 @@
 #include "ops.h"
 #include "optim.h"
 
-#define TOL 1e-4
+#define TOL 1e-5
 #define FD_H 1e-6
 
 /* uniform in [-1, 1) */
@@ -93,6 +93,17 @@ static void check_grad(const char *name, const float *a, loss_fn loss, void *ctx
   free(fd);
   free(bad);
 }
+/* A plausible but wrong gradient (a classic backward bug) must be rejected. */
+static void check_rejected(const char *name, const float *wrong, loss_fn loss, void *ctx,
+                           double *param, size_t n) {
+  double *fd = malloc(n * sizeof *fd);
+  ck_assert_ptr_nonnull(fd);
+  fd_grad(loss, ctx, param, n, fd);
+  double e = rel_err(wrong, fd, n);
+  printf("wrong %-21s rejected: rel err %.2e\n", name, e);
+  ck_assert_msg(e > TOL, "%s: a wrong gradient passed (%g)", name, e);
+  free(fd);
+}
 static double fmaxdiff(const float *a, const double *b, size_t n) {
   double m = 0;
   for (size_t i = 0; i < n; i++) {
@@ -126,6 +137,11 @@ START_TEST(embedding) {
   emb_ctx c = {ids, T, C, dcopy(table, V * C), dcopy(dy, T * C)};
   check_grad("embedding.dtable", dt, emb_loss, &c, c.table, V * C);
   for (int j = 0; j < C; j++) ck_assert_float_eq(dt[4 * C + j], 0.0f); /* unused row */
+  /* wrong: rows stored instead of added (the repeated id 3 loses gradient) */
+  float *dw = fzero(V * C);
+  for (int t = 0; t < T; t++) memcpy(dw + ids[t] * C, dy + t * C, sizeof(float) * C);
+  check_rejected("embedding (stored)", dw, emb_loss, &c, c.table, V * C);
+  free(dw);
   free(table), free(dy), free(dt), free(c.table), free(c.dy);
 }
 END_TEST
@@ -239,7 +255,7 @@ static double rms_loss(void *vc) {
 
 START_TEST(rmsnorm) {
   enum { M = 5, C = 16 };
-  float eps = 1e-5f;
+  float eps = 0.05f; /* large enough that forgetting eps in the backward shows */
   float *x = fvec(M * C, 2), *w = fvec(C, 1), *dy = fvec(M * C, 1), *dx = fzero(M * C), *dw = fzero(C);
   rms_ctx c = {M, C, eps, dcopy(x, M * C), dcopy(w, C), dcopy(dy, M * C)};
   float y[M * C];
@@ -251,6 +267,11 @@ START_TEST(rmsnorm) {
   dm_grad_rmsnorm_backward(x, w, M, C, eps, dy, dx, dw);
   check_grad("rmsnorm.dx", dx, rms_loss, &c, c.x, M * C);
   check_grad("rmsnorm.dw", dw, rms_loss, &c, c.w, C);
+  /* wrong: eps left out of the backward */
+  float *dxe = fzero(M * C);
+  dm_grad_rmsnorm_backward(x, w, M, C, 0.0f, dy, dxe, NULL);
+  check_rejected("rmsnorm.dx (no eps)", dxe, rms_loss, &c, c.x, M * C);
+  free(dxe);
   free(x), free(w), free(dy), free(dx), free(dw), free(c.x), free(c.w), free(c.dy);
 }
 END_TEST
@@ -313,6 +334,10 @@ START_TEST(rope) {
   ck_assert_int_eq(dm_grad_rope_backward(p, g2, M, H, D, pos, theta), DM_OK);
   check_grad("rope.dx (pooled)", g2, rope_loss, &c, c.x, M * H * D);
   dm_pool_free(p);
+  /* wrong: the forward rotation applied to dy instead of its inverse */
+  memcpy(g2, dy, sizeof(float) * M * H * D);
+  dm_ref_rope(g2, M, H, D, pos, theta);
+  check_rejected("rope.dx (not inverted)", g2, rope_loss, &c, c.x, M * H * D);
   free(x), free(dy), free(y), free(g), free(g2), free(c.x), free(c.dy);
 }
 END_TEST
@@ -344,6 +369,10 @@ START_TEST(swiglu) {
   dm_grad_swiglu_backward(a, b, dy, n, da, db);
   check_grad("swiglu.da", da, swi_loss, &c, c.a, n);
   check_grad("swiglu.db", db, swi_loss, &c, c.b, n);
+  /* wrong: d silu(a) / da taken as sigmoid(a) */
+  float daw[n];
+  for (int i = 0; i < n; i++) daw[i] = (float)(dy[i] * b[i] / (1 + exp(-(double)a[i])));
+  check_rejected("swiglu.da (sigmoid)", daw, swi_loss, &c, c.a, n);
   free(a), free(b), free(dy), free(da), free(db), free(c.a), free(c.b), free(c.dy);
 }
 END_TEST
@@ -410,13 +439,17 @@ static void attention_case(int causal) {
   check_grad(nm, dk, att_loss, &c, c.k, nk);
   snprintf(nm, sizeof nm, "attention%s.dv", causal ? ".causal" : "");
   check_grad(nm, dv, att_loss, &c, c.v, nk);
+  /* wrong: the backward run with the other mask */
+  float *dqw = fzero(nq);
+  ck_assert_int_eq(dm_grad_attention_backward(q, k, v, o, dy, B, T, H, KV, D, !causal, dqw, NULL, NULL), DM_OK);
+  snprintf(nm, sizeof nm, "attention%s.dq (mask)", causal ? ".causal" : "");
+  check_rejected(nm, dqw, att_loss, &c, c.q, nq);
+  free(dqw);
   if (causal) {
-    /* the last position of each sequence sees nothing after it: its k, v get no
-     * gradient from earlier queries only -> check the first key of the last row is
-     * read by all, and a future key's gradient comes only from queries at or after it */
+    /* with the mask, query 0 of sequence 0 sees key 0 only: when it alone carries
+     * gradient, every other key (and sequence 1) gets exactly zero */
     float *dk1 = fzero(nk);
     float *dy1 = fzero(nq);
-    /* only query 0 of sequence 0 carries gradient: only key 0 may get any */
     for (int e = 0; e < H * D; e++) dy1[e] = dy[e];
     ck_assert_int_eq(dm_grad_attention_backward(q, k, v, o, dy1, B, T, H, KV, D, 1, NULL, dk1, NULL), DM_OK);
     for (size_t i = KV * D; i < nk; i++) ck_assert_float_eq(dk1[i], 0.0f);
@@ -461,6 +494,11 @@ START_TEST(cross_entropy) {
   ck_assert(fabs(loss - ce_loss(&c)) < 1e-9 * (1 + fabs(loss)));
   check_grad("cross_entropy.dlogits", dl, ce_loss, &c, c.l, R * V);
   for (int j = 0; j < V; j++) ck_assert_float_eq(dl[3 * V + j], 0.0f);
+  /* wrong: the row weights left out of the gradient */
+  float *dlw = fzero(R * V);
+  ck_assert_int_eq(dm_grad_cross_entropy(l, R, V, tg, NULL, NULL, dlw, NULL), DM_OK);
+  check_rejected("cross_entropy (no weights)", dlw, ce_loss, &c, c.l, R * V);
+  free(dlw);
   /* unweighted = all weights 1 */
   float w1[R] = {1, 1, 1, 1, 1};
   double l1 = 0, l2 = 0;
