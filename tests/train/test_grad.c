@@ -516,6 +516,134 @@ START_TEST(cross_entropy) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ a whole block */
+
+/* One pre-norm transformer block, as lib/runtime/model/forward.c computes it:
+ *   h = rms(x) ; q, k, v = h Wq^T, h Wk^T, h Wv^T ; rope(q, k) ; a = att(q, k, v)
+ *   x1 = x + a Wo^T ; h2 = rms(x1) ; s = silu(h2 Wg^T) * (h2 Wu^T) ; x2 = x1 + s Wd^T
+ * The chained backward (accumulating conventions, in-place RoPE, SwiGLU's saved gate)
+ * must give the FD gradient of L = sum(dy * x2) in x and in the weights. */
+enum { BT = 4, BC = 8, BH = 2, BKV = 1, BD = 4, BF = 12 };
+typedef struct blk_ctx {
+  const int32_t *pos;
+  double eps;
+  double *x, *n1, *n2, *wq, *wk, *wv, *wo, *wg, *wu, *wd, *dy;
+} blk_ctx;
+static void dlin(const double *x, int M, int K, const double *w, int N, double *y) {
+  for (int m = 0; m < M; m++)
+    for (int n = 0; n < N; n++) {
+      double s = 0;
+      for (int k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
+      y[m * N + n] = s;
+    }
+}
+static void drms(const double *x, const double *w, int M, int C, double eps, double *y) {
+  for (int m = 0; m < M; m++) {
+    double ss = 0;
+    for (int c = 0; c < C; c++) ss += x[m * C + c] * x[m * C + c];
+    for (int c = 0; c < C; c++) y[m * C + c] = w[c] * x[m * C + c] / sqrt(ss / C + eps);
+  }
+}
+static void drope(double *x, int M, int H, int D, const int32_t *pos) {
+  for (int m = 0; m < M; m++)
+    for (int h = 0; h < H; h++)
+      for (int j = 0; j < D / 2; j++) {
+        double cs, sn, *v = x + m * H * D + h * D;
+        rope_cs(pos[m], j, D, 10000.0, &cs, &sn);
+        double a = v[j], b = v[j + D / 2];
+        v[j] = a * cs - b * sn;
+        v[j + D / 2] = b * cs + a * sn;
+      }
+}
+static double blk_loss(void *vc) {
+  blk_ctx *c = vc;
+  double h[BT * BC], q[BT * BH * BD], k[BT * BKV * BD], v[BT * BKV * BD], a[BT * BH * BD];
+  double x1[BT * BC], o[BT * BC], g[BT * BF], u[BT * BF];
+  drms(c->x, c->n1, BT, BC, c->eps, h);
+  dlin(h, BT, BC, c->wq, BH * BD, q);
+  dlin(h, BT, BC, c->wk, BKV * BD, k);
+  dlin(h, BT, BC, c->wv, BKV * BD, v);
+  drope(q, BT, BH, BD, c->pos);
+  drope(k, BT, BKV, BD, c->pos);
+  att_ctx ac = {1, BT, BH, BKV, BD, 1, q, k, v, NULL, a};
+  att_forward(&ac);
+  dlin(a, BT, BH * BD, c->wo, BC, o);
+  for (int i = 0; i < BT * BC; i++) x1[i] = c->x[i] + o[i];
+  drms(x1, c->n2, BT, BC, c->eps, h);
+  dlin(h, BT, BC, c->wg, BF, g);
+  dlin(h, BT, BC, c->wu, BF, u);
+  for (int i = 0; i < BT * BF; i++) g[i] = g[i] / (1 + exp(-g[i])) * u[i];
+  dlin(g, BT, BF, c->wd, BC, o);
+  double L = 0;
+  for (int i = 0; i < BT * BC; i++) L += c->dy[i] * (x1[i] + o[i]);
+  return L;
+}
+
+START_TEST(block) {
+  int32_t pos[BT] = {0, 1, 2, 3};
+  float eps = 1e-5f;
+  float *x = fvec(BT * BC, 1), *n1 = fvec(BC, 1), *n2 = fvec(BC, 1), *dy = fvec(BT * BC, 1);
+  float *wq = fvec(BH * BD * BC, 0.5), *wk = fvec(BKV * BD * BC, 0.5), *wv = fvec(BKV * BD * BC, 0.5);
+  float *wo = fvec(BC * BH * BD, 0.5), *wg = fvec(BF * BC, 0.5), *wu = fvec(BF * BC, 0.5), *wd = fvec(BC * BF, 0.5);
+  dm_wmat Wq = {wq, DM_DTYPE_F32, BH * BD, BC}, Wk = {wk, DM_DTYPE_F32, BKV * BD, BC};
+  dm_wmat Wv = {wv, DM_DTYPE_F32, BKV * BD, BC}, Wo = {wo, DM_DTYPE_F32, BC, BH * BD};
+  dm_wmat Wg = {wg, DM_DTYPE_F32, BF, BC}, Wu = {wu, DM_DTYPE_F32, BF, BC};
+  dm_pool *p = NULL;
+  ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
+  /* forward with the runtime's kernels, keeping what the backward needs */
+  float h1[BT * BC], q[BT * BH * BD], k[BT * BKV * BD], v[BT * BKV * BD], a[BT * BH * BD];
+  float x1[BT * BC], o[BT * BC], h2[BT * BC], g[BT * BF], gs[BT * BF], u[BT * BF];
+  dm_ref_rmsnorm(x, n1, BT, BC, eps, h1);
+  dm_ref_linear(h1, BT, &Wq, NULL, q);
+  dm_ref_linear(h1, BT, &Wk, NULL, k);
+  dm_ref_linear(h1, BT, &Wv, NULL, v);
+  dm_fast_rope(p, q, BT, BH, BD, pos, 10000.0);
+  dm_fast_rope(p, k, BT, BKV, BD, pos, 10000.0);
+  dm_fast_attention(p, q, k, v, a, 1, BT, BT, BH, BKV, BD, 0, 1);
+  dm_ref_linear(a, BT, &Wo, NULL, o);
+  for (int i = 0; i < BT * BC; i++) x1[i] = x[i] + o[i];
+  dm_ref_rmsnorm(x1, n2, BT, BC, eps, h2);
+  dm_ref_linear(h2, BT, &Wg, NULL, g);
+  dm_ref_linear(h2, BT, &Wu, NULL, u);
+  memcpy(gs, g, sizeof g);
+  dm_fast_swiglu(p, gs, u, BT * BF);
+  /* backward */
+  float *dx = fzero(BT * BC), *dx1 = fzero(BT * BC), *dgs = fzero(BT * BF), *dg = fzero(BT * BF);
+  float *du = fzero(BT * BF), *dh = fzero(BT * BC), *da = fzero(BT * BH * BD), *dq = fzero(BT * BH * BD);
+  float *dk = fzero(BT * BKV * BD), *dv = fzero(BT * BKV * BD);
+  float *dWq = fzero(BH * BD * BC), *dWd = fzero(BC * BF), *dn1 = fzero(BC), *dWx = fzero(BF * BC);
+  for (int i = 0; i < BT * BC; i++) dx1[i] = dy[i]; /* residual x2 = x1 + ... */
+  dm_grad_linear_backward(gs, BT, BF, wd, BC, dy, dgs, dWd, NULL);
+  dm_grad_swiglu_backward(g, u, dgs, BT * BF, dg, du);
+  dm_grad_linear_backward(h2, BT, BC, wg, BF, dg, dh, dWx, NULL);
+  dm_grad_linear_backward(h2, BT, BC, wu, BF, du, dh, dWx, NULL); /* dWx: a scratch sink */
+  dm_grad_rmsnorm_backward(x1, n2, BT, BC, eps, dh, dx1, NULL);
+  for (int i = 0; i < BT * BC; i++) dx[i] = dx1[i]; /* residual x1 = x + ... */
+  dm_grad_linear_backward(a, BT, BH * BD, wo, BC, dx1, da, NULL, NULL);
+  ck_assert_int_eq(dm_grad_attention_backward(q, k, v, a, da, 1, BT, BH, BKV, BD, 1, dq, dk, dv), DM_OK);
+  ck_assert_int_eq(dm_grad_rope_backward(p, dq, BT, BH, BD, pos, 10000.0), DM_OK);
+  ck_assert_int_eq(dm_grad_rope_backward(p, dk, BT, BKV, BD, pos, 10000.0), DM_OK);
+  memset(dh, 0, sizeof(float) * BT * BC);
+  dm_grad_linear_backward(h1, BT, BC, wq, BH * BD, dq, dh, dWq, NULL);
+  dm_grad_linear_backward(h1, BT, BC, wk, BKV * BD, dk, dh, NULL, NULL);
+  dm_grad_linear_backward(h1, BT, BC, wv, BKV * BD, dv, dh, NULL, NULL);
+  dm_grad_rmsnorm_backward(x, n1, BT, BC, eps, dh, dx, dn1);
+  dm_pool_free(p);
+  blk_ctx c = {pos, eps, dcopy(x, BT * BC), dcopy(n1, BC), dcopy(n2, BC), dcopy(wq, BH * BD * BC),
+               dcopy(wk, BKV * BD * BC), dcopy(wv, BKV * BD * BC), dcopy(wo, BC * BH * BD),
+               dcopy(wg, BF * BC), dcopy(wu, BF * BC), dcopy(wd, BC * BF), dcopy(dy, BT * BC)};
+  check_grad("block.dx", dx, blk_loss, &c, c.x, BT * BC);
+  check_grad("block.dWq", dWq, blk_loss, &c, c.wq, BH * BD * BC);
+  check_grad("block.dWd", dWd, blk_loss, &c, c.wd, BC * BF);
+  check_grad("block.dattn_norm", dn1, blk_loss, &c, c.n1, BC);
+  double *ds[] = {c.x, c.n1, c.n2, c.wq, c.wk, c.wv, c.wo, c.wg, c.wu, c.wd, c.dy};
+  for (size_t i = 0; i < sizeof ds / sizeof *ds; i++) free(ds[i]);
+  float *fs[] = {x, n1, n2, dy, wq, wk, wv, wo, wg, wu, wd, dx, dx1, dgs, dg, du, dh, da, dq, dk, dv, dWq, dWd, dn1, dWx};
+  for (size_t i = 0; i < sizeof fs / sizeof *fs; i++) free(fs[i]);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ optimizer */
 
 START_TEST(adamw_two_steps) {
@@ -606,6 +734,7 @@ static Suite *grad_suite(void) {
   tcase_add_test(t, attention_full);
   tcase_add_test(t, attention_causal);
   tcase_add_test(t, cross_entropy);
+  tcase_add_test(t, block);
   suite_add_tcase(s, t);
   TCase *o = tcase_create("optim");
   tcase_add_test(o, adamw_two_steps);
