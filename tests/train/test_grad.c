@@ -426,12 +426,19 @@ static void attention_case(int causal) {
   att_ctx c = {B, T, H, KV, D, causal, dcopy(q, nq), dcopy(k, nk), dcopy(v, nk), dcopy(dy, nq), malloc(sizeof(double) * nq)};
   /* forward: the runtime's pooled kernel, checked against the double forward */
   dm_pool *p = NULL;
-  ck_assert_int_eq(dm_pool_new(2, &p), DM_OK);
+  ck_assert_int_eq(dm_pool_new(3, &p), DM_OK);
   dm_fast_attention(p, q, k, v, o, B, T, T, H, KV, D, 0, causal);
-  dm_pool_free(p);
   att_forward(&c);
   ck_assert(fmaxdiff(o, c.o, nq) < 1e-5);
-  ck_assert_int_eq(dm_grad_attention_backward(q, k, v, o, dy, B, T, H, KV, D, causal, dq, dk, dv), DM_OK);
+  ck_assert_int_eq(dm_grad_attention_backward(NULL, q, k, v, o, dy, B, T, H, KV, D, causal, dq, dk, dv), DM_OK);
+  /* the pooled backward gives the same floats */
+  float *pq = fzero(nq), *pk = fzero(nk), *pv = fzero(nk);
+  ck_assert_int_eq(dm_grad_attention_backward(p, q, k, v, o, dy, B, T, H, KV, D, causal, pq, pk, pv), DM_OK);
+  ck_assert(memcmp(pq, dq, sizeof(float) * nq) == 0 && memcmp(pk, dk, sizeof(float) * nk) == 0 &&
+            memcmp(pv, dv, sizeof(float) * nk) == 0);
+  ck_assert_int_eq(dm_grad_attention_backward(p, q, k, v, o, dy, B, T, 3, KV, D, causal, pq, pk, pv), DM_EINVAL);
+  free(pq), free(pk), free(pv);
+  dm_pool_free(p);
   char nm[64];
   snprintf(nm, sizeof nm, "attention%s.dq", causal ? ".causal" : "");
   check_grad(nm, dq, att_loss, &c, c.q, nq);
@@ -441,7 +448,7 @@ static void attention_case(int causal) {
   check_grad(nm, dv, att_loss, &c, c.v, nk);
   /* wrong: the backward run with the other mask */
   float *dqw = fzero(nq);
-  ck_assert_int_eq(dm_grad_attention_backward(q, k, v, o, dy, B, T, H, KV, D, !causal, dqw, NULL, NULL), DM_OK);
+  ck_assert_int_eq(dm_grad_attention_backward(NULL, q, k, v, o, dy, B, T, H, KV, D, !causal, dqw, NULL, NULL), DM_OK);
   snprintf(nm, sizeof nm, "attention%s.dq (mask)", causal ? ".causal" : "");
   check_rejected(nm, dqw, att_loss, &c, c.q, nq);
   free(dqw);
@@ -451,7 +458,7 @@ static void attention_case(int causal) {
     float *dk1 = fzero(nk);
     float *dy1 = fzero(nq);
     for (int e = 0; e < H * D; e++) dy1[e] = dy[e];
-    ck_assert_int_eq(dm_grad_attention_backward(q, k, v, o, dy1, B, T, H, KV, D, 1, NULL, dk1, NULL), DM_OK);
+    ck_assert_int_eq(dm_grad_attention_backward(NULL, q, k, v, o, dy1, B, T, H, KV, D, 1, NULL, dk1, NULL), DM_OK);
     for (size_t i = KV * D; i < nk; i++) ck_assert_float_eq(dk1[i], 0.0f);
     free(dk1), free(dy1);
   }
@@ -621,7 +628,7 @@ START_TEST(block) {
   dm_grad_rmsnorm_backward(x1, n2, BT, BC, eps, dh, dx1, NULL);
   for (int i = 0; i < BT * BC; i++) dx[i] = dx1[i]; /* residual x1 = x + ... */
   dm_grad_linear_backward(a, BT, BH * BD, wo, BC, dx1, da, NULL, NULL);
-  ck_assert_int_eq(dm_grad_attention_backward(q, k, v, a, da, 1, BT, BH, BKV, BD, 1, dq, dk, dv), DM_OK);
+  ck_assert_int_eq(dm_grad_attention_backward(p, q, k, v, a, da, 1, BT, BH, BKV, BD, 1, dq, dk, dv), DM_OK);
   ck_assert_int_eq(dm_grad_rope_backward(p, dq, BT, BH, BD, pos, 10000.0), DM_OK);
   ck_assert_int_eq(dm_grad_rope_backward(p, dk, BT, BKV, BD, pos, 10000.0), DM_OK);
   memset(dh, 0, sizeof(float) * BT * BC);

@@ -68,14 +68,16 @@ void dm_grad_swiglu_backward(const float *a, const float *b, const float *dy, si
  * (GQA: head h reads kv head h / (H/KV)), o = softmax(q k^T / sqrt(D) + mask) v with
  * the causal mask when `causal` (forward: dm_fast_attention / dm_ref_attention with
  * Tq = Tk = T, qpos0 = 0). The probabilities are recomputed from q and k (nothing
- * saved but the inputs). With P the probabilities and dP = dO v^T:
+ * saved but the inputs and o). With P the probabilities and dP = dO v^T:
  * dS = P * (dP - rowsum(dO * O)), dq += dS k / sqrt(D), dk += dS^T q / sqrt(D),
- * dv += P^T dO.
+ * dv += P^T dO. Split over the pool's threads by (sequence, kv head) when p is not
+ * NULL (same result bit for bit). DM_EINVAL when H is not a multiple of KV; scratch:
+ * 2 T doubles per thread (DM_ENOMEM before anything is accumulated).
  * q (B*T, H*D), k/v (B*T, KV*D), o (B*T, H*D) the forward's output, do_ (B*T, H*D)
- * -> dq (B*T, H*D) +=, dk/dv (B*T, KV*D) += . Scratch: 2 T doubles. */
-int dm_grad_attention_backward(const float *q, const float *k, const float *v, const float *o,
-                               const float *do_, int B, int T, int H, int KV, int D, int causal,
-                               float *dq, float *dk, float *dv);
+ * -> dq (B*T, H*D) +=, dk/dv (B*T, KV*D) += */
+int dm_grad_attention_backward(dm_pool *p, const float *q, const float *k, const float *v,
+                               const float *o, const float *do_, int B, int T, int H, int KV,
+                               int D, int causal, float *dq, float *dk, float *dv);
 
 /* Weighted cross-entropy over R selected rows (the masked positions of a diffusion
  * step; the weight carries 1/t and any normalisation the caller wants):
