@@ -2,6 +2,8 @@
 #ifndef DM_CLI_H
 #define DM_CLI_H
 
+#include <stdio.h>
+
 #include <dimple/dimple.h>
 
 /* Exit codes (DESIGN.md §6). */
@@ -44,6 +46,11 @@ int dm_cli_usage_error(const char *cmd, const char *fmt, ...)
 int dm_cli_fail(const char *cmd, int status, const dm_error *err);
 /* Exit code for a status code. */
 int dm_cli_exit_code(int status);
+
+struct cJSON;
+/* Print a JSON value and a newline on f (compact: one line) and delete it (the
+ * value is taken). DM_EXIT_OK, or DM_EXIT_RUNTIME when it cannot be printed. */
+int dm_cli_print_json(FILE *f, struct cJSON *value, int compact);
 
 /* Read a whole file ("-" or NULL: stdin) into *out (NUL-terminated, caller frees). */
 int dm_cli_read_all(const char *path, char **out, size_t *len, dm_error *err);

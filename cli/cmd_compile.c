@@ -42,12 +42,7 @@ static int print_json(const dm_canvas *cv, const dm_tokenizer *tok, double ms) {
     cJSON_AddItemToArray(sl, x);
   }
   (void)tok;
-  char *s = cJSON_Print(o);
-  cJSON_Delete(o);
-  if (!s) return DM_EXIT_RUNTIME;
-  puts(s);
-  cJSON_free(s);
-  return DM_EXIT_OK;
+  return dm_cli_print_json(stdout, o, 0);
 }
 
 int dm_cmd_compile(int argc, char **argv) {

@@ -76,12 +76,7 @@ static int print_json(const dm_build_info *bi, int ndev, const char *why, const 
   }
   if (ndev == 0) cJSON_AddStringToObject(root, "cuda_note", why);
   if (mi) model_json(root, mi);
-  char *s = cJSON_Print(root);
-  cJSON_Delete(root);
-  if (!s) return DM_EXIT_RUNTIME;
-  puts(s);
-  cJSON_free(s);
-  return DM_EXIT_OK;
+  return dm_cli_print_json(stdout, root, 0);
 }
 
 int dm_cmd_info(int argc, char **argv) {

@@ -29,12 +29,7 @@ static int print_json_ids(const dm_tokenizer *tok, const int32_t *ids, size_t n,
     cJSON_AddItemToArray(p, cJSON_CreateString(dm_tokenizer_token_piece(tok, ids[i])));
   }
   cJSON_AddNumberToObject(o, "count", (double)n);
-  char *s = compact ? cJSON_PrintUnformatted(o) : cJSON_Print(o);
-  cJSON_Delete(o);
-  if (!s) return DM_EXIT_RUNTIME;
-  puts(s);
-  cJSON_free(s);
-  return DM_EXIT_OK;
+  return dm_cli_print_json(stdout, o, compact);
 }
 
 static int encode_one(const char *cmd, const dm_tokenizer *tok, const char *text, size_t len, int flags,
@@ -67,12 +62,7 @@ static int print_info(const dm_tokenizer *tok, int json) {
       else cJSON_AddNullToObject(sp, names[i]);
     }
     cJSON_AddStringToObject(o, "chat_template", dm_chat_family_name(dm_tokenizer_chat_family(tok)));
-    char *s = cJSON_Print(o);
-    cJSON_Delete(o);
-    if (!s) return DM_EXIT_RUNTIME;
-    puts(s);
-    cJSON_free(s);
-    return DM_EXIT_OK;
+    return dm_cli_print_json(stdout, o, 0);
   }
   printf("vocab size:    %d\n", dm_tokenizer_vocab_size(tok));
   for (int i = 0; i < 6; i++) {
@@ -103,10 +93,7 @@ static int print_vocab(const dm_tokenizer *tok, int json) {
         if (f & (1u << k)) cJSON_AddItemToArray(fl, cJSON_CreateString(flag_names[k]));
       cJSON_AddStringToObject(o, "piece", dm_tokenizer_token_piece(tok, id));
       cJSON_AddStringToObject(o, "bytes_hex", hex);
-      char *s = cJSON_PrintUnformatted(o);
-      cJSON_Delete(o);
-      if (s) puts(s);
-      cJSON_free(s);
+      dm_cli_print_json(stdout, o, 1);
     } else {
       char fs[96] = "";
       for (int k = 0; k < 6; k++)
@@ -300,11 +287,7 @@ int dm_cmd_detokenize(int argc, char **argv) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddStringToObject(o, "text", text);
       cJSON_AddNumberToObject(o, "count", (double)n);
-      char *s = cJSON_Print(o);
-      cJSON_Delete(o);
-      if (s) puts(s);
-      else ex = DM_EXIT_RUNTIME;
-      cJSON_free(s);
+      ex = dm_cli_print_json(stdout, o, 0);
     } else {
       fwrite(text, 1, (size_t)tl, stdout);
     }

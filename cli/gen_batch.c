@@ -92,11 +92,8 @@ int dm_gen_batch(gen_ctx *g, const gen_req *defaults, const char *in, const char
     const cJSON *id = req ? cJSON_GetObjectItemCaseSensitive(req, "id") : NULL;
     cJSON *idv = id ? cJSON_Duplicate(id, 1) : cJSON_CreateNumber((double)lineno);
     cJSON_AddItemToObject(res, "id", idv);
-    char *s = cJSON_PrintUnformatted(res);
-    if (s) fprintf(fo, "%s\n", s);
+    dm_cli_print_json(fo, res, 1);
     fflush(fo);
-    cJSON_free(s);
-    cJSON_Delete(res);
     cJSON_Delete(req);
   }
   free(line);

@@ -2,7 +2,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
+
+int dm_cli_print_json(FILE *f, cJSON *value, int compact) {
+  char *s = compact ? cJSON_PrintUnformatted(value) : cJSON_Print(value);
+  cJSON_Delete(value);
+  if (!s) return DM_EXIT_RUNTIME;
+  fprintf(f, "%s\n", s);
+  cJSON_free(s);
+  return DM_EXIT_OK;
+}
 
 int dm_cli_exit_code(int status) {
   switch (dm_err_kind_of(status)) {

@@ -49,9 +49,10 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
       child[(size_t)cn * k + cls] = cc;
     }
     map[bn] = cc;
-    for (int32_t t = vocab->trie[bn].first_token; t >= 0; t = vocab->next_same[t]) {
-      if (ct->nodes[cc].first_token < 0) ct->nodes[cc].first_token = t;
-      ct->nodes[cc].ntokens++;
+    int32_t t0 = vocab->node_tok_off[bn], nt = vocab->node_tok_off[bn + 1] - t0;
+    if (nt) {
+      if (ct->nodes[cc].first_token < 0) ct->nodes[cc].first_token = vocab->node_toks[t0];
+      ct->nodes[cc].ntokens += nt;
     }
   }
   free(child);
@@ -84,7 +85,8 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
   for (int32_t t = 0; t < vocab->n; t++) ct->tnode[t] = -1;
   ct->ntok = vocab->n;
   for (int32_t b = 1; b < vocab->ntrie; b++)
-    for (int32_t t = vocab->trie[b].first_token; t >= 0; t = vocab->next_same[t]) {
+    for (int32_t i = vocab->node_tok_off[b]; i < vocab->node_tok_off[b + 1]; i++) {
+      int32_t t = vocab->node_toks[i];
       ct->toks[fill[map[b]]++] = t;
       ct->tnode[t] = map[b];
     }

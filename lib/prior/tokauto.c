@@ -18,23 +18,31 @@ typedef struct rowx {         /* the part of a row behind the public view */
   int32_t *nodes;             /* byte-trie nodes per group */
   int32_t *count;             /* tokens per group */
   int32_t *set;               /* interned set per group, -1 until built */
+  int32_t *dk;                /* dedupe id per group (keytab), -1 until needed */
 } rowx;
 
-/* A set of keys per round (dedupe in allowed(): each token set is OR'd once per
- * call). An entry is live when its round is the current one; eq decides whether an
- * entry with an equal hash is the same key. */
-typedef struct roundset {
-  uint64_t *hash;
-  int64_t *val;
-  uint32_t *round, round_of;
-  size_t cap, n;
-} roundset;
-static void roundset_free(roundset *r);
+/* Dedupe keys for allowed(): each distinct token set (a pooled set, or a list of
+ * byte nodes) gets an id once; a stamp per id says whether it was OR'd in the
+ * current call. */
+typedef struct keytab {
+  int32_t *slot;             /* cap entries: id or -1 */
+  uint64_t *hash;            /* per id */
+  int64_t *val;              /* per id: the key (for equality) */
+  uint32_t *round;           /* per id: the last call that OR'd it */
+  size_t cap, n, capn;
+} keytab;
+static void keytab_free(keytab *t);
 
 typedef struct glist {        /* scratch: one group being built */
   int32_t next, tj, count, n, cap;
   int32_t *nodes;
 } glist;
+
+struct arena_chunk {
+  struct arena_chunk *next;
+  size_t used, cap;
+  unsigned char data[];
+};
 
 struct dm_tokauto {
   const dm_dfa *dfa;
@@ -44,6 +52,7 @@ struct dm_tokauto {
   size_t qwords, vwords;
   dm_tokrow *rows;
   rowx *rx;
+  struct arena_chunk *arena;  /* the rows' arrays */
   uint8_t *built;
   tokset *sets;
   uint32_t *set_round;
@@ -63,8 +72,7 @@ struct dm_tokauto {
   int32_t *stack;
   size_t capstack;
   int32_t *root_off, *root_kids; /* the byte trie root's children by DFA class */
-  roundset seen_sets;         /* pooled sets OR'd in the current allowed() call */
-  roundset seen_nodes;        /* byte-node groups OR'd in the current call */
+  keytab keys;                /* dedupe ids of pooled sets and byte-node lists */
   int32_t map[DM_TMPL_MAX_REGION];
   int32_t *sigma;             /* shift map (see find_shifts): next layer's state, -1 none, -2 unset */
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
@@ -152,16 +160,10 @@ oom:
 
 void dm_tokauto_free(dm_tokauto *ta) {
   if (!ta) return;
-  for (int32_t q = 0; q < ta->nq && ta->rows; q++) {
-    free(ta->rows[q].next);
-    free(ta->rows[q].succ);
-    if (ta->rx) {
-      free(ta->rx[q].tj);
-      free(ta->rx[q].nodes_off);
-      free(ta->rx[q].nodes);
-      free(ta->rx[q].count);
-      free(ta->rx[q].set);
-    }
+  while (ta->arena) { /* the rows' arrays */
+    struct arena_chunk *n = ta->arena->next;
+    free(ta->arena);
+    ta->arena = n;
   }
   free(ta->rows);
   free(ta->rx);
@@ -178,8 +180,7 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->g);
   free(ta->stack);
   free(ta->root_off);
-  roundset_free(&ta->seen_sets);
-  roundset_free(&ta->seen_nodes);
+  keytab_free(&ta->keys);
   free(ta->root_kids);
   free(ta->tmpbits);
   free(ta->tmode);
@@ -387,6 +388,46 @@ static bool wants_template(dm_tokauto *ta, int32_t q) {
   return ta->tmode[q] != 0;
 }
 
+/* Rows' arrays come from an arena freed with the automaton (rows are never freed
+ * one by one). 8-byte aligned; NULL on OOM. */
+static void *arena_alloc(dm_tokauto *ta, size_t bytes) {
+  bytes = (bytes + 7) & ~(size_t)7;
+  if (!ta->arena || ta->arena->used + bytes > ta->arena->cap) {
+    size_t cap = bytes > ((size_t)64 << 10) ? bytes : ((size_t)64 << 10);
+    struct arena_chunk *c = malloc(sizeof *c + cap);
+    if (!c) return NULL;
+    c->next = ta->arena;
+    c->used = 0;
+    c->cap = cap;
+    ta->arena = c;
+  }
+  void *p = ta->arena->data + ta->arena->used;
+  ta->arena->used += bytes;
+  return p;
+}
+
+/* The arrays of a row of n groups holding `total` byte nodes. DM_OK / DM_ENOMEM. */
+static int alloc_row(dm_tokauto *ta, dm_tokrow *row, rowx *x, int32_t n, int32_t total) {
+  size_t n1 = (size_t)(n ? n : 1), t1 = (size_t)(total ? total : 1);
+  row->n = n;
+  row->next = arena_alloc(ta, n1 * sizeof *row->next);
+  row->succ = arena_alloc(ta, ta->qwords * sizeof *row->succ);
+  x->tj = arena_alloc(ta, n1 * sizeof *x->tj);
+  x->set = arena_alloc(ta, n1 * sizeof *x->set);
+  x->dk = arena_alloc(ta, n1 * sizeof *x->dk);
+  x->count = arena_alloc(ta, n1 * sizeof *x->count);
+  x->nodes_off = arena_alloc(ta, ((size_t)n + 1) * sizeof *x->nodes_off);
+  x->nodes = arena_alloc(ta, t1 * sizeof *x->nodes);
+  if (!row->next || !row->succ || !x->tj || !x->set || !x->dk || !x->count || !x->nodes_off || !x->nodes) {
+    memset(row, 0, sizeof *row);
+    memset(x, 0, sizeof *x);
+    return DM_ENOMEM;
+  }
+  memset(row->succ, 0, ta->qwords * sizeof *row->succ);
+  for (size_t k = 0; k < n1; k++) x->dk[k] = -1;
+  return DM_OK;
+}
+
 static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
@@ -407,17 +448,8 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   bool eos_edge = ta->eos >= 0 && (q == ta->qe || d->accept[q]);
   int32_t n = ta->ng + (eos_edge ? 1 : 0), total = 0;
   for (int32_t k = 0; k < ta->ng; k++) total += ta->g[k].n;
-  size_t n1 = (size_t)(n ? n : 1);
-  row->n = n;
-  row->next = malloc(n1 * sizeof *row->next);
-  row->succ = calloc(ta->qwords, sizeof *row->succ);
+  if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = tm;
-  x->tj = malloc(n1 * sizeof *x->tj);
-  x->set = malloc(n1 * sizeof *x->set);
-  x->count = malloc(n1 * sizeof *x->count);
-  x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
-  x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
-  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
   int32_t at = 0;
   for (int32_t k = 0; k < ta->ng; k++) {
     const glist *g = &ta->g[k];
@@ -445,14 +477,7 @@ static int build_row(dm_tokauto *ta, int32_t q) {
 out:
   for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
   ta->ng = 0;
-  if (rc) {
-    free(row->next);
-    free(row->succ);
-    free(x->tj);
-    free(x->set);
-    free(x->count);
-    free(x->nodes_off);
-    free(x->nodes);
+  if (rc) { /* the arena keeps what was taken until the automaton is freed */
     memset(row, 0, sizeof *row);
     memset(x, 0, sizeof *x);
   }
@@ -590,17 +615,8 @@ static int derive_row(dm_tokauto *ta, int32_t q) {
     n++;
     total += sx->nodes_off[k + 1] - sx->nodes_off[k];
   }
-  size_t n1 = (size_t)(n ? n : 1);
-  row->n = n;
-  row->next = malloc(n1 * sizeof *row->next);
-  row->succ = calloc(ta->qwords, sizeof *row->succ);
+  if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = sx->tm;
-  x->tj = malloc(n1 * sizeof *x->tj);
-  x->set = malloc(n1 * sizeof *x->set);
-  x->count = malloc(n1 * sizeof *x->count);
-  x->nodes_off = malloc(((size_t)n + 1) * sizeof *x->nodes_off);
-  x->nodes = malloc((size_t)(total ? total : 1) * sizeof *x->nodes);
-  if (!row->next || !row->succ || !x->tj || !x->set || !x->count || !x->nodes_off || !x->nodes) goto out;
   int32_t j = 0, at = 0;
   for (int32_t k = 0; k < src->n; k++) {
     if (img[k] < 0) continue;
@@ -642,14 +658,7 @@ out:
   for (int32_t k = 0; k < src->n; k++)
     if (img[k] >= 0 && ta->slot_of[img[k]] == k) ta->slot_of[img[k]] = -1;
   free(img);
-  if (rc) {
-    free(row->next);
-    free(row->succ);
-    free(x->tj);
-    free(x->set);
-    free(x->count);
-    free(x->nodes_off);
-    free(x->nodes);
+  if (rc) { /* the arena keeps what was taken until the automaton is freed */
     memset(row, 0, sizeof *row);
     memset(x, 0, sizeof *x);
   }
@@ -787,52 +796,52 @@ uint32_t dm_tokauto_round(dm_tokauto *ta) { return ++ta->round; }
 
 #define SMALL_GROUP 1024
 
-static void roundset_free(roundset *r) {
-  free(r->hash);
-  free(r->val);
-  free(r->round);
+static void keytab_free(keytab *t) {
+  free(t->slot);
+  free(t->hash);
+  free(t->val);
+  free(t->round);
 }
 
-/* 1 when (h, val) is already in the round's set (eq(ctx, stored val, val) true),
- * else adds it and returns 0; -1 on OOM. */
-static int roundset_seen(roundset *r, uint32_t round, uint64_t h, int64_t val,
-                         bool (*eq)(const void *ctx, int64_t a, int64_t b), const void *ctx) {
-  if (r->round_of != round || r->n * 2 >= r->cap) {
-    size_t cap = r->cap ? r->cap : 256;
-    if (r->round_of == round) cap *= 2; /* grow, keeping this round's entries */
-    uint64_t *kh = malloc(cap * sizeof *kh);
-    int64_t *kv = malloc(cap * sizeof *kv);
-    uint32_t *kr = calloc(cap, sizeof *kr);
-    if (!kh || !kv || !kr) { free(kh); free(kv); free(kr); return -1; }
-    size_t kept = 0;
-    if (r->round_of == round)
-      for (size_t i = 0; i < r->cap; i++)
-        if (r->round[i] == round) {
-          size_t j = r->hash[i] & (cap - 1);
-          while (kr[j] == round) j = (j + 1) & (cap - 1);
-          kh[j] = r->hash[i];
-          kv[j] = r->val[i];
-          kr[j] = round;
-          kept++;
-        }
-    roundset_free(r);
-    r->hash = kh;
-    r->val = kv;
-    r->round = kr;
-    r->cap = cap;
-    r->n = kept;
-    r->round_of = round;
+/* The id of key (h, val), added when new; -1 on OOM. */
+static int32_t keytab_id(keytab *t, uint64_t h, int64_t val, bool (*eq)(const void *ctx, int64_t a, int64_t b),
+                         const void *ctx) {
+  if ((t->n + 1) * 2 > t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    int32_t *sl = malloc(cap * sizeof *sl);
+    if (!sl) return -1;
+    for (size_t i = 0; i < cap; i++) sl[i] = -1;
+    for (size_t id = 0; id < t->n; id++) {
+      size_t j = t->hash[id] & (cap - 1);
+      while (sl[j] >= 0) j = (j + 1) & (cap - 1);
+      sl[j] = (int32_t)id;
+    }
+    free(t->slot);
+    t->slot = sl;
+    t->cap = cap;
   }
-  size_t j = h & (r->cap - 1);
-  while (r->round[j] == round) {
-    if (r->hash[j] == h && eq(ctx, r->val[j], val)) return 1;
-    j = (j + 1) & (r->cap - 1);
+  size_t j = h & (t->cap - 1);
+  for (; t->slot[j] >= 0; j = (j + 1) & (t->cap - 1)) {
+    int32_t id = t->slot[j];
+    if (t->hash[id] == h && eq(ctx, t->val[id], val)) return id;
   }
-  r->hash[j] = h;
-  r->val[j] = val;
-  r->round[j] = round;
-  r->n++;
-  return 0;
+  if (t->n == t->capn) {
+    size_t capn = t->capn ? t->capn * 2 : 128;
+    uint64_t *nh = realloc(t->hash, capn * sizeof *nh);
+    if (nh) t->hash = nh;
+    int64_t *nv = nh ? realloc(t->val, capn * sizeof *nv) : NULL;
+    if (nv) t->val = nv;
+    uint32_t *nr = nv ? realloc(t->round, capn * sizeof *nr) : NULL;
+    if (!nr) return -1;
+    t->round = nr;
+    t->capn = capn;
+  }
+  int32_t id = (int32_t)t->n++;
+  t->hash[id] = h;
+  t->val[id] = val;
+  t->round[id] = 0;
+  t->slot[j] = id;
+  return id;
 }
 
 static bool same_pointer(const void *ctx, int64_t a, int64_t b) {
@@ -853,27 +862,38 @@ static bool same_nodes(const void *ctx, int64_t a, int64_t b) {
 
 int dm_tokauto_row_or(dm_tokauto *ta, int32_t q, int32_t k, uint64_t *out, uint32_t round) {
   rowx *x = &ta->rx[q];
-  if (x->tj[k] >= 0 && x->nodes_off[k] == x->nodes_off[k + 1]) {
-    /* exactly a template's set: OR the pooled set, once per round */
+  if (x->tj[k] >= 0) {
+    /* a template's set: OR the pooled set once per call, then the group's own byte
+       nodes (tokens that left the region and came back), few, directly */
     dm_cset *cs = dm_tmpl_set(x->tm, x->tj[k]);
     if (!cs) return DM_ENOMEM;
-    uintptr_t key = (uintptr_t)cs;
-    int seen = roundset_seen(&ta->seen_sets, round, (uint64_t)(key >> 4) * 0x9E3779B97F4A7C15ULL, (int64_t)key,
-                             same_pointer, NULL);
-    if (seen < 0) return DM_ENOMEM;
-    if (seen) return DM_OK;
-    for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
+    if (x->dk[k] < 0) {
+      uintptr_t key = (uintptr_t)cs;
+      x->dk[k] = keytab_id(&ta->keys, (uint64_t)(key >> 4) * 0x9E3779B97F4A7C15ULL, (int64_t)key, same_pointer, NULL);
+      if (x->dk[k] < 0) return DM_ENOMEM;
+    }
+    if (ta->keys.round[x->dk[k]] != round) {
+      ta->keys.round[x->dk[k]] = round;
+      for (size_t w = 0; w < ta->vwords; w++) out[w] |= cs->bits[w];
+    }
+    const dm_vocab *v = ta->vocab;
+    for (int32_t i = x->nodes_off[k]; i < x->nodes_off[k + 1]; i++)
+      for (int32_t t = v->trie[x->nodes[i]].first_token; t >= 0; t = v->next_same[t])
+        out[t >> 6] |= (uint64_t)1 << (t & 63);
     return DM_OK;
   }
   if (x->set[k] < 0 && x->count[k] <= SMALL_GROUP) {
-    if (x->tj[k] < 0 && x->count[k] > 8) { /* byte nodes only: skip repeats */
-      const int32_t *nd = x->nodes + x->nodes_off[k];
-      int32_t nn = x->nodes_off[k + 1] - x->nodes_off[k];
-      uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)nn;
-      for (int32_t i = 0; i < nn; i++) h = (h ^ (uint64_t)(uint32_t)nd[i]) * 0x100000001B3ULL + (h >> 29);
-      int seen = roundset_seen(&ta->seen_nodes, round, h, (int64_t)q << 32 | (int64_t)k, same_nodes, ta);
-      if (seen < 0) return DM_ENOMEM;
-      if (seen) return DM_OK;
+    if (x->tj[k] < 0 && x->count[k] > 8) { /* byte nodes only: the same list from many states once */
+      if (x->dk[k] < 0) {
+        const int32_t *nd = x->nodes + x->nodes_off[k];
+        int32_t nn = x->nodes_off[k + 1] - x->nodes_off[k];
+        uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)nn;
+        for (int32_t i = 0; i < nn; i++) h = (h ^ (uint64_t)(uint32_t)nd[i]) * 0x100000001B3ULL + (h >> 29);
+        x->dk[k] = keytab_id(&ta->keys, h, (int64_t)q << 32 | (int64_t)k, same_nodes, ta);
+        if (x->dk[k] < 0) return DM_ENOMEM;
+      }
+      if (ta->keys.round[x->dk[k]] == round) return DM_OK;
+      ta->keys.round[x->dk[k]] = round;
     }
     return or_tokens(ta, q, k, out);
   }

@@ -14,6 +14,8 @@ void dm_vocab_free(dm_vocab *v) {
   free(v->next_same);
   free(v->trie);
   free(v->parent);
+  free(v->node_tok_off);
+  free(v->node_toks);
   free(v);
 }
 
@@ -125,6 +127,15 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
     }
     prev = b;
     prev_len = len;
+  }
+  /* tokens per node, contiguous */
+  v->node_tok_off = calloc((size_t)v->ntrie + 1, sizeof *v->node_tok_off);
+  v->node_toks = malloc((size_t)(m ? m : 1) * sizeof *v->node_toks);
+  if (!v->node_tok_off || !v->node_toks) goto oom;
+  for (int32_t nd = 0, k = 0; nd < v->ntrie; nd++) {
+    v->node_tok_off[nd] = k;
+    for (int32_t t = v->trie[nd].first_token; t >= 0; t = v->next_same[t]) v->node_toks[k++] = t;
+    v->node_tok_off[nd + 1] = k;
   }
   free(order);
   free(path);

@@ -29,6 +29,8 @@ typedef struct dm_vocab {
   dm_trie_node *trie;     /* node 0 is the root (empty string); a parent's id is
                              below its children's (nodes in depth-first preorder) */
   int32_t *parent;        /* parent node per node (-1 for the root) */
+  int32_t *node_tok_off;  /* ntrie + 1 offsets into node_toks */
+  int32_t *node_toks;     /* the tokens ending at each node, contiguous (id order) */
   int32_t ntrie;
 } dm_vocab;
 
