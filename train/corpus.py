@@ -29,7 +29,7 @@ Choices (and why):
   it to one tokenizer's budgets.
 - Entity pools (first/last names, cities, streets, companies, products, e-mail
   domains) do NOT depend on --seed: they are built from fixed lists and syllables
-  and split by a CRC of the item (1 in 4 to eval). So the eval pool is the same for
+  and split by a CRC of each word (1 in 4 to eval; a word is on one side for all kinds). So the eval pool is the same for
   every seed and no seed's train file can contain an eval entity. Eval examples
   draw only from eval pools (asserted).
 """
@@ -113,11 +113,27 @@ def syll_words(rng, n, lo, hi, cap=True):
     return out
 
 
+GENERIC = set(PRODUCT_NOUNS) | set(STREET_KINDS) | {"Ltd", "Inc", "GmbH", "Co", "Labs", "Systems", "Foods", "Works",
+                                                   "Pro", "Mini", "com", "org", "net", "io", "de", "fr", "co", "uk",
+                                                   "es", "nl"}
+
+
+def is_eval_word(w):
+    return zlib.crc32(w.lower().encode()) % 4 == 0
+
+
 def split(items):
-    """Disjoint (train, eval) by a CRC of the item: 1 in 4 to eval; seed-free."""
+    """Disjoint (train, eval), seed-free, decided per word: a word is eval iff a CRC of
+    it is 0 mod 4 (1 in 4), so a word never names a train entity of one kind and an
+    eval entity of another. Items mixing train and eval words (generic words such as
+    "Ltd" or "lamp" aside) are dropped."""
     tr, ev = [], []
     for it in items:
-        (ev if zlib.crc32(it.lower().encode()) % 4 == 0 else tr).append(it)
+        kinds = {is_eval_word(w) for w in re.findall(r"\w+", it) if w not in GENERIC and not w.isdigit()}
+        if kinds == {True}:
+            ev.append(it)
+        elif kinds == {False}:
+            tr.append(it)
     return tr, ev
 
 
@@ -132,7 +148,7 @@ def build_pools():
     companies = list(dict.fromkeys(
         w + rng.choice([" Ltd", " Inc", " GmbH", " & Co", " Labs", " Systems", " Foods", " Works", ""])
         for w in syll_words(rng, 300, 2, 3)))
-    brands = syll_words(rng, 200, 2, 3)
+    brands = syll_words(rng, 320, 2, 3)
     products = list(dict.fromkeys(b + " " + rng.choice(PRODUCT_NOUNS) + rng.choice(["", "", " " + str(rng.randint(2, 9)), " Pro", " Mini"])
                                   for b in brands))
     domains = [w + "." + rng.choice(DOMAIN_TLDS) for w in syll_words(rng, 300, 2, 3, cap=False)]
