@@ -128,4 +128,25 @@ RC=$?; OUT=$(cat "$T_TMP/out"); ERR=$(cat "$T_TMP/err")
 echo "$OUT"
 expect_rc 0 "structure, canonical answers, prior fields in order, family counts, disjoint pools"
 expect_out_has "1900 train, 760 eval, 0 problems" "all examples checked"
+
+# The priors' answers are in the priors' languages, by dimple's own checker: the
+# first 3 eval answers of each prior.
+python3 - "$T_TMP/a/eval.jsonl" "$T_TMP/ans" <<'PYEOF'
+import json, os, sys
+os.makedirs(sys.argv[2]); n = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line); p = e["prior"]
+    if p and n.get(p, 0) < 3:
+        n[p] = n.get(p, 0) + 1
+        with open(os.path.join(sys.argv[2], "%s.%d" % (p, n[p])), "w", encoding="utf-8") as f:
+            f.write(e["messages"][1]["content"])
+PYEOF
+nans=0
+for f in "$T_TMP"/ans/*; do
+  p=$(basename "$f"); p=${p%.*}
+  nans=$((nans + 1))
+  run check --prior "$DM_TEST_SRCDIR/priors/$p.yaml" "$f"
+  expect_rc 0 "dimple check --prior $p accepts $(cat "$f")"
+done
+if [ "$nans" -eq 24 ]; then ok "24 prior answers checked"; else not_ok "expected 24 prior answers, found $nans"; fi
 finish
