@@ -420,7 +420,7 @@ class Gen:
         age = self.r.randint(18, 90)
         kind = self.r.randint(0, 2)
         if kind == 0:
-            para = "%s lives in %s." % (name, city)
+            para = self.ch(["%s lives in %s.", "%s moved to %s two years ago.", "Home for %s is %s."]) % (name, city)
             q_city = city if self.r.random() < 0.5 else other
             para += "\nDoes %s live in %s?" % (f, q_city)
             ans = "yes" if q_city == city else "no"
@@ -496,7 +496,8 @@ class Gen:
         f, l, name = self.person()
         city, comp = self.pick("city"), self.pick("company")
         kind = self.r.randint(0, 2)
-        para = "%s lives in %s and works for %s." % (name, city, comp)
+        para = self.ch(["{n} lives in {c} and works for {w}.", "{w} employs {n}, who lives in {c}.",
+                      "After moving to {c}, {n} took a job at {w}."]).format(n=name, c=city, w=comp)
         if kind == 0:
             q, a = "In which city does %s live?" % f, city
         elif kind == 1:
@@ -555,7 +556,8 @@ class Gen:
         f, l, name = self.person()
         city, prod, comp = self.pick("city"), self.pick("product"), self.pick("company")
         kind = self.r.randint(0, 2)
-        para = "%s from %s ordered a %s from %s." % (name, city, prod, comp)
+        para = self.ch(["{n} from {c} ordered a {p} from {w}.", "{w} received an order for a {p} from {n} of {c}.",
+                      "Last week {n}, who lives in {c}, bought a {p} at {w}."]).format(n=name, c=city, p=prod, w=comp)
         if kind == 0:
             q, a = "Who ordered the %s?" % prod, "%s ordered it." % name
         elif kind == 1:
@@ -601,7 +603,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description="Write DIR/train.jsonl and DIR/eval.jsonl (ChatML-ready examples).")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True, help="output folder (created)")
-    ap.add_argument("--train-size", type=int, default=20000, help="train examples (default 20000, about 8 MB)")
+    ap.add_argument("--train-size", type=int, default=25000, help="train examples (default 25000: about 5 MB of message text, a 10 MB file)")
     ap.add_argument("--eval-per-family", type=int, default=300, help="eval examples per family (default 300)")
     a = ap.parse_args(argv)
     if a.train_size < 0 or a.eval_per_family < 0:
