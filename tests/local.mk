@@ -117,6 +117,10 @@ DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cl
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 
+# The corpus generator for the embedded default model (train/corpus.py).
+TESTS += tests/train/corpus.sh
+EXTRA_DIST += tests/train/corpus.sh
+
 # The grand total, after the test suite ran (used by ./quickstart and .ci/run).
 check-summary:
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests
