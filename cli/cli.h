@@ -47,6 +47,9 @@ int dm_cli_fail(const char *cmd, int status, const dm_error *err);
 /* Exit code for a status code. */
 int dm_cli_exit_code(int status);
 
+/* Monotonic wall clock in milliseconds (for timings shown to the user). */
+double dm_cli_now_ms(void);
+
 struct cJSON;
 /* Print a JSON value and a newline on f (compact: one line) and delete it (the
  * value is taken). DM_EXIT_OK, or DM_EXIT_RUNTIME when it cannot be printed. */

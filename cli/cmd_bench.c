@@ -30,12 +30,6 @@ static double cpu_s(void) {
          1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Peak resident set (VmHWM) in bytes; reset_peak() restarts it (Linux). */
 static double peak_rss(void) {
   FILE *fp = fopen("/proc/self/status", "r");
@@ -96,9 +90,9 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
     double best = 1e30;
     g_full_cpu = 1e30;
     for (int s = 0; s < steps && rc == DM_OK; s++) {
-      double t0 = now_s(), c0 = cpu_s();
+      double t0 = dm_cli_now_ms() / 1e3, c0 = cpu_s();
       rc = dm_forward(m, &fb, lg, err);
-      double t = now_s() - t0, tc = cpu_s() - c0;
+      double t = dm_cli_now_ms() / 1e3 - t0, tc = cpu_s() - c0;
       if (t < best) best = t;
       if (tc < g_full_cpu) g_full_cpu = tc;
     }
@@ -106,17 +100,17 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
     fb.mode = DM_FORWARD_PREFILL;
     fb.cache = kc;
     fb.cache_len = P;
-    double t0 = now_s();
+    double t0 = dm_cli_now_ms() / 1e3;
     if (rc == DM_OK) rc = dm_forward(m, &fb, lg, err);
-    *prefill_s = now_s() - t0;
+    *prefill_s = dm_cli_now_ms() / 1e3 - t0;
     fb.mode = DM_FORWARD_CACHED;
     best = 1e30;
     g_cached_cpu = 1e30;
     for (int s = 0; s < steps && rc == DM_OK; s++) {
-      t0 = now_s();
+      t0 = dm_cli_now_ms() / 1e3;
       double c0 = cpu_s();
       rc = dm_forward(m, &fb, lg, err);
-      double t = now_s() - t0, tc = cpu_s() - c0;
+      double t = dm_cli_now_ms() / 1e3 - t0, tc = cpu_s() - c0;
       if (t < best) best = t;
       if (tc < g_cached_cpu) g_cached_cpu = tc;
     }
@@ -139,9 +133,9 @@ static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, 
   dm_error err;
   dm_error_clear(&err);
   reset_peak();
-  double t0 = now_s();
+  double t0 = dm_cli_now_ms() / 1e3;
   int rc = dm_model_load(dir, &mp, &m, &err);
-  double load_s = now_s() - t0;
+  double load_s = dm_cli_now_ms() / 1e3 - t0;
   if (rc) return dm_cli_fail("bench", rc, &err);
   dm_model_info mi;
   dm_model_info_get(m, &mi);
@@ -156,18 +150,18 @@ static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, 
     wb.B = 1;
     wb.T = P + N;
     wb.ids = ids;
-    t0 = now_s();
+    t0 = dm_cli_now_ms() / 1e3;
     rc = ids ? dm_forward(m, &wb, NULL, &err) : DM_ENOMEM;
-    warm_s = now_s() - t0;
+    warm_s = dm_cli_now_ms() / 1e3 - t0;
     free(ids);
     if (rc) {
       dm_model_free(m);
       return dm_cli_fail("bench", rc, &err);
     }
   }
-  t0 = now_s();
+  t0 = dm_cli_now_ms() / 1e3;
   rc = run_steps(m, P, N, steps, &full_s, &cached_s, &prefill_s, &err);
-  double total_s = now_s() - t0;
+  double total_s = dm_cli_now_ms() / 1e3 - t0;
   if (rc) {
     dm_model_free(m);
     return dm_cli_fail("bench", rc, &err);
@@ -293,9 +287,9 @@ int dm_cmd_bench(int argc, char **argv) {
     dm_error err;
     dm_error_clear(&err);
     reset_peak();
-    double t0 = now_s();
+    double t0 = dm_cli_now_ms() / 1e3;
     int rc = dm_model_new_random(&s, 42, &mp, &m, &err);
-    double gen_s = now_s() - t0;
+    double gen_s = dm_cli_now_ms() / 1e3 - t0;
     result r;
     memset(&r, 0, sizeof r);
     if (rc == DM_OK && amxs[k]) {

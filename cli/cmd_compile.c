@@ -10,12 +10,6 @@
 
 #include "cli.h"
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static const char *ends_with(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
   return a >= b && strcmp(s + a - b, suffix) == 0 ? s + a - b : NULL;
@@ -127,7 +121,7 @@ int dm_cmd_compile(int argc, char **argv) {
     return dm_cli_fail("compile", rc, &err);
   }
   dm_canvas *cv = NULL;
-  double t0 = now_ms();
+  double t0 = dm_cli_now_ms();
   if (schema) {
     char *text = NULL;
     size_t len = 0;
@@ -150,7 +144,7 @@ int dm_cmd_compile(int argc, char **argv) {
     rc = dm_canvas_from_regex(env, regex, strlen(regex), &params, &cv, &err);
     dm_error_set_source(&err, "regex");
   }
-  double ms = now_ms() - t0;
+  double ms = dm_cli_now_ms() - t0;
   int result = DM_EXIT_OK;
   if (rc) {
     result = dm_cli_fail("compile", rc, &err);

@@ -10,12 +10,6 @@
 #include "../train/bpe.h"
 #include "cli.h"
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int dm_cmd_train_tokenizer(int argc, char **argv) {
   static const struct option opts[] = {
       {"vocab-size", required_argument, NULL, 'v'},
@@ -87,11 +81,11 @@ int dm_cmd_train_tokenizer(int argc, char **argv) {
   int rc = dm_bpe_create(&p, &b, &err);
   free(specials);
   if (rc) return dm_cli_fail("train-tokenizer", rc, &err);
-  double t0 = now_s();
+  double t0 = dm_cli_now_ms() / 1e3;
   for (int i = optind; i < argc && !rc; i++) rc = dm_bpe_add_file(b, argv[i], &err);
-  double t1 = now_s();
+  double t1 = dm_cli_now_ms() / 1e3;
   if (!rc) rc = dm_bpe_train(b, &err);
-  double t2 = now_s();
+  double t2 = dm_cli_now_ms() / 1e3;
   if (!rc) rc = dm_bpe_write(b, out, &err);
   if (rc) {
     dm_bpe_free(b);

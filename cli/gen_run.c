@@ -6,12 +6,6 @@
 
 #include "gen.h"
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static int spec_get(gen_ctx *g, const gen_req *r, dm_cli_spec **out, dm_error *err) {
   const char *v = r->spec ? r->spec : "";
   int mt = (r->kind == 'r' || r->kind == 0) ? r->max_tokens : 0;
@@ -131,11 +125,11 @@ static bool on_step(const dm_decode_step *s, const dm_canvas *c, void *user) {
 /* Run one request; on success *res is a new JSON object (caller frees). */
 int dm_gen_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err) {
   *res = NULL;
-  double t0 = now_ms();
+  double t0 = dm_cli_now_ms();
   dm_cli_spec *spec = NULL;
   int rc = spec_get(g, r, &spec, err);
   if (rc) return rc;
-  double compile_ms = now_ms() - t0;
+  double compile_ms = dm_cli_now_ms() - t0;
   int32_t *ids = NULL;
   size_t n = 0;
   rc = prompt_ids(g, r, spec, &ids, &n, err);

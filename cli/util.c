@@ -1,10 +1,17 @@
 /* Error reporting and exit codes shared by the subcommands. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+
+double dm_cli_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 int dm_cli_print_json(FILE *f, cJSON *value, int compact) {
   char *s = compact ? cJSON_PrintUnformatted(value) : cJSON_Print(value);

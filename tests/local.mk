@@ -18,7 +18,7 @@ endif
 # Show check's summary line ("100%: Checks: N, Failures: 0, Errors: 0") next to
 # each PASS/FAIL line.
 LOG_DRIVER = $(SHELL) $(top_srcdir)/build-aux/check-log-driver $(SHELL) $(top_srcdir)/build-aux/test-driver
-EXTRA_DIST += build-aux/check-log-driver tests/summary.sh tests/data tests/reference tests/testrng.h tests/testfile.h tests/checkmain.h tests/runtime/kerneltest.h
+EXTRA_DIST += build-aux/check-log-driver tests/summary.sh tests/data tests/reference tests/testrng.h tests/testfile.h tests/realvocab.h tests/checkmain.h tests/runtime/kerneltest.h
 
 DM_TEST_CFLAGS = $(CHECK_CFLAGS)
 DM_TEST_LIBS = $(CHECK_LIBS)

@@ -16,11 +16,9 @@
 
 #define TEST_RNG_SEED 4242
 #include "../testrng.h"
-#include "../checkmain.h"
-#include "../testfile.h"
+#include "../realvocab.h"
 #include "regexgen.h"
 
-static char g_tok_path[2][4096];
 
 /* Fill every mask of c in a random order with a random allowed token. */
 static void fill(dm_canvas *c, uint64_t *bits, const char *what) {
@@ -77,7 +75,7 @@ START_TEST(regexes_and_templates_real_vocab) {
   dm_tokenizer *tok = NULL;
   dm_prior_env *env = NULL;
   dm_error e;
-  ck_assert_msg(dm_tokenizer_load(g_tok_path[_i], &tok, &e) == DM_OK, "%s", e.message);
+  ck_assert_msg(dm_tokenizer_load(dm_real_vocab_path[_i], &tok, &e) == DM_OK, "%s", e.message);
   ck_assert_msg(dm_prior_env_new(tok, &env, &e) == DM_OK, "%s", e.message);
   uint64_t *bits = malloc(dm_tokenizer_vocab_size(tok) / 64 * 8 + 64);
   pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
@@ -142,7 +140,7 @@ START_TEST(regexes_and_templates_real_vocab) {
   }
   printf("%s: %d regexes and %d templates filled in random orders, all matched by PCRE2 (%d refused: empty "
          "language or no value within the budget)\n",
-         _i ? "llama3" : "qwen3", regexes, templates, refused);
+         dm_real_vocab_name(_i), regexes, templates, refused);
   ck_assert_int_ge(regexes, 100);
   ck_assert_int_ge(templates, 30);
   pcre2_match_data_free(md);
@@ -153,17 +151,4 @@ START_TEST(regexes_and_templates_real_vocab) {
 }
 END_TEST
 
-int main(void) {
-  static const char *pk[2] = {"qwen3", "llama3"};
-  for (int i = 0; i < 2; i++)
-    if (!dm_test_npm_tokenizer(pk[i], g_tok_path[i], sizeof g_tok_path[i])) {
-      printf("SKIP: %s missing (run tests/runtime/fetch-tokenizers.sh)\n", g_tok_path[i]);
-      return 77;
-    }
-  Suite *s = suite_create("prior/anyorder_regex");
-  TCase *tc = tcase_create("core");
-  tcase_set_timeout(tc, 600);
-  tcase_add_loop_test(tc, regexes_and_templates_real_vocab, 0, 2);
-  suite_add_tcase(s, tc);
-  return dm_test_failures(s) ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return dm_test_main_real_vocabs("prior/anyorder_regex", regexes_and_templates_real_vocab); }

@@ -16,10 +16,8 @@
 
 #define TEST_RNG_SEED 12345
 #include "../testrng.h"
-#include "../checkmain.h"
-#include "../testfile.h"
+#include "../realvocab.h"
 
-static char g_tok_path[2][4096];
 
 static const char *schemas[] = {
   "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"maxLength\":12},\"age\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":130},\"email\":{\"type\":\"string\",\"format\":\"email\"}},\"required\":[\"name\",\"age\"]}",
@@ -34,7 +32,7 @@ START_TEST(random_orders_real_vocab) {
   dm_tokenizer *tok = NULL;
   dm_error e;
   dm_error_clear(&e);
-  ck_assert_msg(dm_tokenizer_load(g_tok_path[_i], &tok, &e) == DM_OK, "%s", e.message);
+  ck_assert_msg(dm_tokenizer_load(dm_real_vocab_path[_i], &tok, &e) == DM_OK, "%s", e.message);
   dm_vocab *v = NULL;
   ck_assert_int_eq(dm_vocab_from_tokenizer(tok, &v), DM_OK);
   int32_t eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOS);
@@ -95,7 +93,7 @@ START_TEST(random_orders_real_vocab) {
     cJSON_Delete(js);
   }
   printf("%s: %d fills, %d commits; mean allowed() %.1f us, commit() %.1f us (unoptimised build timings, informative)\n",
-         _i ? "llama3" : "qwen3", runs, commits, 1e6 * t_allowed / commits, 1e6 * t_commit / commits);
+         dm_real_vocab_name(_i), runs, commits, 1e6 * t_allowed / commits, 1e6 * t_commit / commits);
   ck_assert_int_ge(runs, 20);
   free(bits);
   dm_vocab_free(v);
@@ -103,18 +101,4 @@ START_TEST(random_orders_real_vocab) {
 }
 END_TEST
 
-int main(void) {
-  static const char *pk[2] = {"qwen3", "llama3"};
-  for (int i = 0; i < 2; i++)
-    if (!dm_test_npm_tokenizer(pk[i], g_tok_path[i], sizeof g_tok_path[i])) {
-      printf("SKIP: %s missing (run tests/runtime/fetch-tokenizers.sh)\n", g_tok_path[i]);
-      return 77;
-    }
-  Suite *s = suite_create("prior/feasible_real");
-  TCase *tc = tcase_create("core");
-  tcase_set_timeout(tc, 600);
-  tcase_add_loop_test(tc, random_orders_real_vocab, 0, 2);
-  suite_add_tcase(s, tc);
-  int failed = dm_test_failures(s);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return dm_test_main_real_vocabs("prior/feasible_real", random_orders_real_vocab); }
