@@ -87,6 +87,7 @@ int dm_cmd_logits(int argc, char **argv);
 int dm_cmd_generate(int argc, char **argv);
 int dm_cmd_bench(int argc, char **argv);
 int dm_cmd_train_tokenizer(int argc, char **argv);
+int dm_cmd_train(int argc, char **argv);
 
 /* Re-execute once with OPENBLAS_CORETYPE set when OpenBLAS misdetected the CPU
  * (cli/blas_env.c). Call first thing in main. */

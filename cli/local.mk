@@ -19,7 +19,8 @@ cli_dimple_SOURCES = \
 	cli/spec.c \
 	cli/blas_env.c \
 	cli/ids.c \
-	cli/cmd_train_tokenizer.c
-cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS) \
+	cli/cmd_train_tokenizer.c \
+	cli/cmd_train.c
+cli_dimple_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS) -I$(top_srcdir)/lib/runtime \
 	-DDM_PKGDATADIR='"$(pkgdatadir)"' -DDM_SRCDIR='"$(abs_top_srcdir)"'
-cli_dimple_LDADD = lib/libdimple.la train/libdimple-train.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+cli_dimple_LDADD = train/libdimple-train.la lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)

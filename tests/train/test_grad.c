@@ -184,6 +184,21 @@ START_TEST(linear) {
   check_grad("linear.dx", dx, lin_loss, &c, c.x, M * K);
   check_grad("linear.dw", dw, lin_loss, &c, c.w, N * K);
   check_grad("linear.db", db, lin_loss, &c, c.b, N);
+  /* the pooled twin accumulates the same sums (3 threads: uneven slices) */
+  dm_pool *p = NULL;
+  ck_assert_int_eq(dm_pool_new(3, &p), DM_OK);
+  float *fx = fvec(M * K, 1), *fx0 = malloc(sizeof(float) * M * K), *fw = fzero(N * K), *fb = fzero(N);
+  memcpy(fx0, fx, sizeof(float) * M * K);
+  dm_grad_linear_backward_fast(p, x, M, K, w, N, dy, fx, fw, fb);
+  for (int i = 0; i < M * K; i++) ck_assert(fabsf(fx[i] - fx0[i] - dx[i]) < 1e-5f);
+  for (int i = 0; i < N * K; i++) ck_assert(fabsf(fw[i] - dw[i]) < 1e-5f);
+  for (int i = 0; i < N; i++) ck_assert(fabsf(fb[i] - db[i]) < 1e-5f);
+  /* NULL gradients are skipped, the others still written */
+  float *gw = fzero(N * K);
+  dm_grad_linear_backward_fast(p, x, M, K, w, N, dy, NULL, gw, NULL);
+  for (int i = 0; i < N * K; i++) ck_assert(fabsf(gw[i] - dw[i]) < 1e-5f);
+  dm_pool_free(p);
+  free(fx), free(fx0), free(fw), free(fb), free(gw);
   free(x), free(w), free(b), free(dy), free(dx), free(dx0), free(dw), free(db);
   free(c.x), free(c.w), free(c.b), free(c.dy);
 }
@@ -437,6 +452,18 @@ static void attention_case(int causal) {
   ck_assert(memcmp(pq, dq, sizeof(float) * nq) == 0 && memcmp(pk, dk, sizeof(float) * nk) == 0 &&
             memcmp(pv, dv, sizeof(float) * nk) == 0);
   ck_assert_int_eq(dm_grad_attention_backward(p, q, k, v, o, dy, B, T, 3, KV, D, causal, pq, pk, pv), DM_EINVAL);
+  /* the fast twin (GEMMs, float softmax) agrees with the reference, pooled and not */
+  for (int pooled = 0; pooled < 2; pooled++) {
+    float *fq = fzero(nq), *fk = fzero(nk), *fv = fzero(nk);
+    ck_assert_int_eq(dm_grad_attention_backward_fast(pooled ? p : NULL, q, k, v, o, dy, B, T, H, KV, D,
+                                                     causal, fq, fk, fv), DM_OK);
+    double eq = 0, ek = 0, ev = 0;
+    for (size_t i = 0; i < nq; i++) eq = fmax(eq, fabs(fq[i] - dq[i]));
+    for (size_t i = 0; i < nk; i++) ek = fmax(ek, fabs(fk[i] - dk[i])), ev = fmax(ev, fabs(fv[i] - dv[i]));
+    ck_assert_msg(eq < 1e-5 && ek < 1e-5 && ev < 1e-5, "fast attention backward: %g %g %g", eq, ek, ev);
+    ck_assert_int_eq(dm_grad_attention_backward_fast(p, q, k, v, o, dy, B, T, 3, KV, D, causal, fq, fk, fv), DM_EINVAL);
+    free(fq), free(fk), free(fv);
+  }
   free(pq), free(pk), free(pv);
   dm_pool_free(p);
   char nm[64];

@@ -7,6 +7,7 @@ train_grad_libdimple_grad_la_SOURCES = \
 	train/grad/ops_linear.c \
 	train/grad/ops_norm.c \
 	train/grad/ops_attention.c \
+	train/grad/ops_fast.c \
 	train/grad/ops_loss.c \
 	train/grad/adamw.c \
 	train/grad/schedule.c

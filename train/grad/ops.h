@@ -89,4 +89,14 @@ int dm_grad_attention_backward(dm_pool *p, const float *q, const float *k, const
 int dm_grad_cross_entropy(const float *logits, int R, int V, const int32_t *targets,
                           const float *weights, double *loss, float *dlogits, dm_error *err);
 
+/* Fast twins (ops_fast.c): the same contracts, split over the pool p (NULL: the
+ * plain reference) with single-threaded OpenBLAS GEMMs per task; float instead of
+ * double inside the attention (results agree with the references to ~1e-5 relative). */
+void dm_grad_linear_backward_fast(dm_pool *p, const float *x, int M, int K, const float *w, int N,
+                                  const float *dy, float *dx, float *dw, float *db);
+/* Scratch: 2 T^2 + T floats per thread. */
+int dm_grad_attention_backward_fast(dm_pool *p, const float *q, const float *k, const float *v,
+                                    const float *o, const float *do_, int B, int T, int H, int KV,
+                                    int D, int causal, float *dq, float *dk, float *dv);
+
 #endif
