@@ -25,9 +25,9 @@ DM_TEST_LIBS = $(CHECK_LIBS)
 
 if HAVE_CHECK
 check_PROGRAMS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_schema_cache tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/prior/test_canvas_fill tests/decode/test_rng tests/decode/test_decode
 TESTS += tests/runtime/test_status tests/prior/test_bitset tests/prior/test_dfa_min tests/prior/test_schema_cache tests/prior/test_regex \
-	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/decode/test_rng tests/decode/test_decode
+	tests/prior/test_schema tests/prior/test_feasible tests/prior/test_tokauto tests/prior/test_filler tests/prior/test_anyorder_regex tests/prior/test_feasible_real tests/prior/test_grammars tests/prior/test_canvas tests/prior/test_template tests/prior/test_forms tests/prior/test_schema_suite tests/prior/test_prior_fuzz tests/prior/test_canvas_fill tests/decode/test_rng tests/decode/test_decode
 endif
 
 tests_runtime_test_status_SOURCES = tests/runtime/test_status.c
@@ -97,6 +97,10 @@ tests_prior_test_schema_suite_LDADD = lib/libdimple.la lib/runtime/libdimple-run
 tests_prior_test_prior_fuzz_SOURCES = tests/prior/test_prior_fuzz.c
 tests_prior_test_prior_fuzz_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_prior_test_prior_fuzz_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
+
+tests_prior_test_canvas_fill_SOURCES = tests/prior/test_canvas_fill.c
+tests_prior_test_canvas_fill_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_prior_test_canvas_fill_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(DM_TEST_LIBS)
 
 tests_decode_test_rng_SOURCES = tests/decode/test_rng.c
 tests_decode_test_rng_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)

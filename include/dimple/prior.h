@@ -201,6 +201,37 @@ int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info);
  * full length, as snprintf. */
 long dm_canvas_text(const dm_canvas *c, const char *mask, int strip_filler, char *buf, size_t cap);
 
+/* Write a given answer onto the canvas: commit a token at every masked position so
+ * that the canvas text with filler left out (dm_canvas_text with strip_filler) is
+ * exactly text[0, len) — the token layout a structure prior has for that answer at
+ * inference (for training targets). Borrows everything: c is modified in place,
+ * text (need not be NUL-terminated) and err are the caller's; nothing is kept.
+ *
+ * The canvas may be fresh (dm_canvas_reset) or partially committed; committed
+ * tokens are kept and must agree with the text. The text is split over the canvas
+ * (fixed tokens match byte for byte; each slot takes a piece its value language
+ * accepts; where several splits exist, earlier slots take the longer pieces). In
+ * each slot, left to right, a masked position takes the longest token that is a
+ * prefix of the rest of the slot's piece, after which the rest of the piece can
+ * still be written in the positions left, and that the canvas accepts
+ * (dm_canvas_commit); tokens never cross a slot edge. When the piece is written,
+ * the slot's remaining positions take filler: one space (JSON and template slots)
+ * or EOS (a slot ending the canvas).
+ *
+ * Returns DM_OK (dm_canvas_masks_left(c) is then 0), or:
+ *   DM_ERANGE: the text is not in the canvas's language; *fail_at (may be NULL) is
+ *     the first byte no text of the canvas continues with (len when the text stops
+ *     early), as dm_lang_match reports it;
+ *   DM_EINFEASIBLE: the text is in the language but a slot cannot write its piece
+ *     in its budget (or around the tokens already committed there); *fail_at is the
+ *     first byte of the piece that no tokenization within the budget reaches;
+ *   DM_EINVAL (c NULL, or text NULL with len > 0), DM_ENOMEM.
+ * err (may be NULL) carries the byte offset and a message naming the slot and its
+ * positions. After an error the canvas state is unspecified (dm_canvas_reset it).
+ * The first call on an environment builds a child index of its vocabulary trie
+ * (kept by the environment; same threading rule as the rest of the canvas). */
+int dm_canvas_fill_text(dm_canvas *c, const char *text, size_t len, size_t *fail_at, dm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

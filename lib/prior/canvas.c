@@ -43,6 +43,7 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
 
 void dm_prior_env_free(dm_prior_env *e) {
   if (!e) return;
+  dm_fill_index_free(e->fill_index);
   dm_tokcache_free(e->cache);
   dm_vocab_free(e->vocab);
   free(e);

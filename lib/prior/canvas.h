@@ -13,7 +13,11 @@ struct dm_prior_env {
   dm_vocab *vocab;          /* owned */
   int32_t eos;              /* filler EOS token, -1 when the tokenizer has none */
   dm_tokcache *cache;        /* owned: class tries and row templates shared by all slots */
+  struct dm_fill_index *fill_index; /* owned: trie child lookup of dm_canvas_fill_text, built on first use */
 };
+
+/* canvas_fill.c: release the environment's trie index (NULL: no-op). */
+void dm_fill_index_free(struct dm_fill_index *ix);
 
 typedef struct canvas_slot {
   char *name;

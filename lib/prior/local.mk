@@ -48,3 +48,6 @@ lib_libdimple_la_SOURCES += \
 
 # Free-text canvases and the canvas EOS (added with the decoder).
 lib_libdimple_la_SOURCES += lib/prior/canvas_free.c
+
+# Writing a given answer onto a canvas (training targets in the prior's layout).
+lib_libdimple_la_SOURCES += lib/prior/canvas_fill.c
