@@ -5,7 +5,7 @@
 
 writes DIR/train.jsonl and DIR/eval.jsonl, one example a line:
 
-    {"family": F, "prior": "contact-card" | null,
+    {"family": F, "prior": "contact-card" | null,   # the priors/NAME.yaml the family uses
      "messages": [{"role": "user", "content": ...}, {"role": "assistant", "content": ...}],
      "fields": {...}}            # the ground truth, for exact-match evaluation
 
@@ -211,7 +211,11 @@ def read_prior(name):
     return instr, fields
 
 
-PRIOR_FIELDS = {"contact-card": ["name", "email", "phone", "company"],
+PRIOR_FIELDS = {"person": ["name", "age", "email", "city"],
+                "order": ["order_id", "customer", "product", "quantity", "amount", "currency"],
+                "event": ["event", "organizer", "city", "date", "attendees"],
+                "form-fill": ["first_name", "last_name", "age", "city", "employer", "email"],
+                "contact-card": ["name", "email", "phone", "company"],
                 "invoice": ["vendor", "date", "currency", "total", "tax"],
                 "address": ["street", "city", "postal_code", "country"],
                 "date-answer": ["date"], "yes-no": ["answer"], "multiple-choice": ["choice"],
@@ -291,11 +295,8 @@ class Gen:
                         "From {c}, {n} turned {a} this year. Contact: {e}.",
                         "Email {e} belongs to {n}, aged {a}, who moved to {c} last spring.",
                         "Our new member, {n}, age {a}, {c}. Mail {e} for details."]).format(n=name, a=age, c=city, e=mail)
-        instr = self.ch(["Extract the person as JSON with the keys name, age, email and city.",
-                         "Return a JSON object {\"name\", \"age\", \"email\", \"city\"} for the person in the text.",
-                         "Give the person's name, age, email and city as compact JSON."])
         flds = {"name": name, "age": age, "email": mail, "city": city}
-        return instr, para, jdump(flds), flds, None
+        return None, para, jdump(flds), flds, "person"
 
     def fam_json_order(self):
         f, l, name = self.person()
@@ -308,10 +309,8 @@ class Gen:
                         "Receipt {o}. Customer: {n}. Item: {p}, quantity {q}. Amount charged: {m}.",
                         "We shipped {q} {p} to {n} (order {o}); the bill came to {m}."]).format(
             o=oid, n=name, q=qty, p=prod, m=self.money(amt, cur))
-        instr = self.ch(["Extract the order as JSON with the keys order_id, customer, product, quantity, amount, currency (ISO code).",
-                         "Return the order as a JSON object: order_id, customer, product, quantity, amount, currency."])
         flds = {"order_id": oid, "customer": name, "product": prod, "quantity": qty, "amount": amt, "currency": cur[0]}
-        return instr, para, jdump(flds), flds, None
+        return None, para, jdump(flds), flds, "order"
 
     def fam_json_event(self):
         ev, city = self.ch(EVENTS), self.pick("city")
@@ -323,30 +322,25 @@ class Gen:
                         "{o} announces its {e}: {c}, {d}, capacity {k}.",
                         "Save the date: {d}. The {e} in {c}, run by {o}, for about {k} attendees."]).format(
             e=ev, o=org, c=city, d=shown, k=n)
-        instr = self.ch(["Extract the event as JSON with the keys event, organizer, city, date (YYYY-MM-DD) and attendees.",
-                         "Return a JSON object with event, organizer, city, date as YYYY-MM-DD, and attendees (a number)."])
         flds = {"event": ev, "organizer": org, "city": city, "date": iso, "attendees": n}
-        return instr, para, jdump(flds), flds, None
+        return None, para, jdump(flds), flds, "event"
 
     def fam_form(self):
         f, l, name = self.person()
-        facts = {"first_name": f, "last_name": l, "age": self.r.randint(18, 90), "city": self.pick("city"),
+        facts = {"age": self.r.randint(18, 90), "city": self.pick("city"),
                  "employer": self.pick("company"), "email": self.email(f, l)}
-        keys = [k for k in facts if self.r.random() < 0.7] or ["first_name"]
-        self.r.shuffle(keys)
-        sent = {"first_name": "", "last_name": "",
-                "age": self.ch(["{f} is {age}.", "Age: {age}.", "{f} turned {age} in June."]),
+        said = [k for k in ("age", "city", "employer", "email") if self.r.random() < 0.7]
+        sent = {"age": self.ch(["{f} is {age}.", "Age: {age}.", "{f} turned {age} in June."]),
                 "city": self.ch(["{f} lives in {city}.", "Home town: {city}.", "{f} has an apartment in {city}."]),
                 "employer": self.ch(["{f} works for {employer}.", "Employer: {employer}.", "{f} joined {employer} recently."]),
                 "email": self.ch(["Write to {email}.", "E-mail: {email}.", "{f} reads mail at {email}."])}
         parts = [self.ch(["This is {f} {l}.", "Applicant: {f} {l}.", "{f} {l} filled in the paper form."])]
-        order = ["age", "city", "employer", "email"]
-        self.r.shuffle(order)
-        parts += [sent[k] for k in order]
-        para = " ".join(parts).format(f=f, l=l, **{k: facts[k] for k in facts if k not in ("first_name", "last_name")})
-        instr = "Fill in the form from the paragraph and answer with JSON: " + ", ".join(keys) + "."
-        flds = {k: facts[k] for k in keys}
-        return instr, para, jdump(flds), flds, None
+        self.r.shuffle(said)
+        parts += [sent[k] for k in said]
+        para = " ".join(parts).format(f=f, l=l, **facts)
+        flds = {"first_name": f, "last_name": l}
+        flds.update({k: facts[k] if k in said else None for k in ("age", "city", "employer", "email")})
+        return None, para, jdump(flds), flds, "form-fill"
 
     # priors
     def fam_contact_card(self):

@@ -14,7 +14,8 @@ dist_grammars_DATA = grammars/date.yaml grammars/date-time.yaml grammars/email.y
 	grammars/time.yaml grammars/uri.yaml grammars/uuid.yaml
 priorsdir = $(pkgdatadir)/priors
 dist_priors_DATA = priors/address.yaml priors/contact-card.yaml priors/date-answer.yaml \
-	priors/invoice.yaml priors/multiple-choice.yaml priors/product-review.yaml \
+	priors/event.yaml priors/form-fill.yaml priors/invoice.yaml priors/multiple-choice.yaml \
+	priors/order.yaml priors/person.yaml priors/product-review.yaml \
 	priors/sentiment.yaml priors/yes-no.yaml
 lib_libdimple_la_LIBADD = lib/runtime/libdimple-runtime.la $(PCRE2_LIBS) $(YAML_LIBS) \
 	$(CJSON_LIBS) $(PTHREAD_LIBS) -lm

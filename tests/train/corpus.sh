@@ -50,7 +50,7 @@ for fn in sorted(os.listdir(os.path.join(src, "priors"))):
         m = re.match(r"^  - name:\s*(\S+)\s*$", line)
         if m: fields.append(m.group(1))
     priors[fn[:-5]] = (instr, fields)
-if len(priors) != 8: bad.append("expected 8 priors, read %d" % len(priors))
+if len(priors) != 12: bad.append("expected 12 priors, read %d" % len(priors))
 text_re = {"date-answer": r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", "yes-no": r"yes|no", "multiple-choice": r"[ABCD]"}
 fams_tr, fams_ev = {}, {}
 for name, rows, counts in (("train", tr, fams_tr), ("eval", ev, fams_ev)):
@@ -148,5 +148,5 @@ for f in "$T_TMP"/ans/*; do
   run check --prior "$DM_TEST_SRCDIR/priors/$p.yaml" "$f"
   expect_rc 0 "dimple check --prior $p accepts $(cat "$f")"
 done
-if [ "$nans" -eq 24 ]; then ok "24 prior answers checked"; else not_ok "expected 24 prior answers, found $nans"; fi
+if [ "$nans" -eq 36 ]; then ok "36 prior answers checked"; else not_ok "expected 36 prior answers, found $nans"; fi
 finish
