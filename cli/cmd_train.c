@@ -57,13 +57,14 @@ int dm_cmd_train(int argc, char **argv) {
       {"diffusion-steps", required_argument, NULL, 'D'},
       {"threads", required_argument, NULL, 'T'},
       {"seed", required_argument, NULL, 's'},
+      {"stop-after", required_argument, NULL, 'S'},
       {"quiet", no_argument, NULL, 'q'},
       {"json", no_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *recipe = NULL, *out = NULL, *data = NULL, *tokp = NULL;
-  long ar = -1, df = -1, threads = -1, seed = -1;
+  long ar = -1, df = -1, threads = -1, seed = -1, stop_after = 0;
   int resume = 0, json = 0, c, r;
   prog pc = {0};
   opterr = 0;
@@ -87,6 +88,9 @@ int dm_cmd_train(int argc, char **argv) {
       case 's':
         if ((r = parse_long("--seed", optarg, 0, 4294967295L, &seed))) return r;
         break;
+      case 'S':
+        if ((r = parse_long("--stop-after", optarg, 1, 1000000000L, &stop_after))) return r;
+        break;
       case 'q': pc.quiet = 1; break;
       case 'j': json = 1; break;
       case 'h': dm_cli_print_help(dm_command_find("train")); return DM_EXIT_OK;
@@ -108,6 +112,7 @@ int dm_cmd_train(int argc, char **argv) {
   if (df >= 0) rc_.diffusion_steps = df;
   if (threads >= 0) rc_.threads = (int)threads;
   if (seed >= 0) rc_.seed = (uint64_t)seed;
+  rc_.stop_after = stop_after;
   if (rc_.ar_steps + rc_.diffusion_steps < 1) return dm_cli_usage_error("train", "no steps to run");
   if (!rc_.data[0] || !rc_.tokenizer[0] || !rc_.out[0])
     return dm_cli_usage_error("train", "the recipe (or --data/--tokenizer/--out) must give data, tokenizer and out");
@@ -134,8 +139,7 @@ int dm_cmd_train(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "sgemm_peak_gflops", s.peak_gflops);
     cJSON_AddNumberToObject(o, "peak_fraction", s.peak_gflops > 0 ? s.gflops / s.peak_gflops : 0);
     cJSON_AddNumberToObject(o, "seconds", s.seconds);
-    dm_cli_print_json(stdout, o, 1);
-    cJSON_Delete(o);
+    return dm_cli_print_json(stdout, o, 1); /* takes o */
   } else {
     printf("%s: %ld steps, loss %.4f -> %.4f, %llu parameters, %ld examples (%d on prior canvases, %d could not be, "
            "%d too long), %.0f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm peak %.1f, %.0f s\n",

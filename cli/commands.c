@@ -258,7 +258,7 @@ const dm_command dm_commands[] = {
   {"train", "train a small diffusion LM (autoregressive, then diffusion phase)",
    "Usage: dimple train --recipe FILE.yaml [--resume] [--out DIR] [--data FILE.jsonl]\n"
    "                    [--tokenizer DIR] [--ar-steps N] [--diffusion-steps N]\n"
-   "                    [--threads N] [--seed N] [--quiet] [--json]\n"
+   "                    [--threads N] [--seed N] [--stop-after N] [--quiet] [--json]\n"
    "\n"
    "Train a small Dream-layout diffusion LM (Qwen2 tensor names, q/k/v biases, tied\n"
    "embedding and LM head, ChatML) with the Dimple recipe: an autoregressive phase\n"
@@ -294,6 +294,8 @@ const dm_command dm_commands[] = {
    "  --resume            continue from --out's checkpoint: the data order and the\n"
    "                      masks depend only on the seed and the step, so the result\n"
    "                      equals an uninterrupted run's\n"
+   "  --stop-after N      stop after N steps of this run (a checkpoint to --resume\n"
+   "                      from is written): train in several sittings\n"
    "  --out, --data, --tokenizer, --ar-steps, --diffusion-steps, --threads, --seed\n"
    "                      override the recipe's values (paths relative to here)\n"
    "  --quiet             no progress lines on stderr\n"

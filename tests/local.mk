@@ -124,6 +124,8 @@ EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 # The corpus generator for the embedded default model (train/corpus.py).
 TESTS += tests/train/corpus.sh
 EXTRA_DIST += tests/train/corpus.sh
+# The model trainer's CLI: smoke run, resume, errors (dimple train).
+DM_CLI_TESTS += tests/train/train.sh
 
 # The grand total, after the test suite ran (used by ./quickstart and .ci/run).
 check-summary:

@@ -9,9 +9,6 @@
 
 #include "tdata.h"
 
-/* TEMPORARY until the fill branch lands */
-int dm_canvas_fill_text(dm_canvas *c, const char *text, size_t len, size_t *fail_at, dm_error *err) __attribute__((weak));
-
 static uint64_t mix(uint64_t *s) {
   uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -133,7 +130,7 @@ static int make_example(dm_tdata *d, const dm_tokenizer *tok, prior_set *ps, con
   }
   ex->prompt = n;
   int laid = 0;
-  if (rc == DM_OK && pe && unif01(rng) < p->prior_format && dm_canvas_fill_text) {
+  if (rc == DM_OK && pe && unif01(rng) < p->prior_format) {
     size_t fail_at = 0;
     dm_error ferr = {0};
     int frc = dm_canvas_fill_text(pe->canvas, ans, strlen(ans), &fail_at, &ferr);
@@ -149,6 +146,7 @@ static int make_example(dm_tdata *d, const dm_tokenizer *tok, prior_set *ps, con
       d->prior_fmt++;
     } else {
       d->prior_fail++;
+      if (getenv("DMDBG")) fprintf(stderr, "FILL %s: %s | %s\n", pr->valuestring, ferr.message, ans);
     }
   }
   if (rc == DM_OK && !laid) {

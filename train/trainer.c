@@ -127,7 +127,10 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
   memset(sum, 0, sizeof *sum);
   if (!r->data[0] || !r->tokenizer[0] || !r->out[0])
     return dm_error_set(err, DM_EINVAL, "the recipe needs data, tokenizer and out");
+  struct stat st;
   if (mkdir(r->out, 0777) != 0 && errno != EEXIST) return dm_error_set(err, DM_EIO, "cannot create %s", r->out);
+  if (stat(r->out, &st) != 0 || !S_ISDIR(st.st_mode))
+    return dm_error_set(err, DM_EINVAL, "out %s is not a folder", r->out);
   loop L;
   memset(&L, 0, sizeof L);
   L.r = r;
@@ -204,7 +207,8 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
   long n_acc = 0, step = step0;
   int stop = 0;
   sum->first_loss = NAN;
-  while (rc == DM_OK && step < total && !stop) {
+  long stop_at = r->stop_after > 0 ? step0 + r->stop_after : total;
+  while (rc == DM_OK && step < total && step < stop_at && !stop) {
     int diffusion = step >= r->ar_steps;
     int bi = 0;
     rc = locate(&L, step, &bi, err);
@@ -236,7 +240,7 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
     flops_acc += 3.0 * dm_tstep_forward_flops(L.m, &b);
     tok_acc += (double)b.B * b.T;
     int ckpt = r->checkpoint_every > 0 && step % r->checkpoint_every == 0 && step < total;
-    if (step % r->log_every == 0 || step == total || ckpt) {
+    if (step % r->log_every == 0 || step == total || step == stop_at || ckpt) {
       double t = now_s(), dt = t - t_rep;
       dm_tprogress pr = {step, total, diffusion ? "diffusion" : "ar", loss_acc / (double)n_acc, lr, last_gn,
                          tok_acc / (dt > 0 ? dt : 1e-9), flops_acc / (dt > 0 ? dt : 1e-9) / 1e9, peak, t - t_start,

@@ -29,6 +29,8 @@ typedef struct dm_trecipe {
   int checkpoint_every, log_every;
   int threads;          /* 0: online CPUs */
   int bf16;             /* write the final weights as BF16 (checkpoints stay F32) */
+  long stop_after;      /* not from the file: stop this run after that many steps (0:
+                           no limit), writing a checkpoint to resume from */
 } dm_trecipe;
 
 /* Defaults (a small model: 6 layers, d_model 256). */

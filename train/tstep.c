@@ -4,6 +4,7 @@
  * (h2 Wu^T)) Wd^T; logits of the loss rows = rmsnorm(x_row) emb^T (tied head). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grad/ops.h"
 #include "tmodel.h"
@@ -48,6 +49,10 @@ int dm_tstep_new(const dm_tmodel *m, int max_tokens, int max_rows, int n_threads
   size_t kvd = (size_t)sh->n_kv_heads * m->head_dim, ff = (size_t)sh->d_ff, R = (size_t)max_rows;
   size_t V = (size_t)sh->vocab, nl = (size_t)sh->n_layers;
   size_t per = M * (4 * d + 2 * qd + 2 * kvd + 3 * ff);
+  if (n_threads < 1) {
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    n_threads = nc > 0 ? (int)(nc < 256 ? nc : 256) : 1;
+  }
   int rc = dm_pool_new(n_threads, &s->pool);
   if (rc) {
     free(s);

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Reproduce models/default (issue 7) from nothing but this repository:
+#   corpus (train/corpus.py, seed 7) -> BPE tokenizer (2,048 ids) -> dimple train
+#   (train/default.yaml) -> dimple eval on the held-out set.
+# About an hour on a 2-core machine. Run from the top of a built tree:
+#   train/make-default.sh [BUILD_DIR]        (default: the source tree itself)
+# Work files go to .cache/default-model/; the model ends in
+# .cache/default-model/model (copy it to models/default to ship it).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+dimple="$build/cli/dimple"
+work="$top/.cache/default-model"
+[ -x "$dimple" ] || { echo "make-default.sh: $dimple not found: build first (./quickstart or make)" >&2; exit 2; }
+mkdir -p "$work"
+echo "== corpus" >&2
+python3 "$top/train/corpus.py" --seed 7 --out "$work/corpus" --train-size 25000 --eval-per-family 300
+python3 - "$work/corpus/train.jsonl" "$work/corpus/text.txt" <<'PY'
+import json, sys
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        for m in json.loads(line)["messages"]:
+            out.write(m["content"] + "\n")
+PY
+echo "== tokenizer" >&2
+"$dimple" train-tokenizer --vocab-size 2048 --out "$work/tokenizer" "$work/corpus/text.txt"
+echo "== train" >&2
+"$dimple" train --recipe "$top/train/default.yaml" ${DIMPLE_TRAIN_FLAGS:-}
+echo "== model in $work/model" >&2
