@@ -146,7 +146,8 @@ static int make_example(dm_tdata *d, const dm_tokenizer *tok, prior_set *ps, con
       d->prior_fmt++;
     } else {
       d->prior_fail++;
-      if (getenv("DMDBG")) fprintf(stderr, "FILL %s: %s | %s\n", pr->valuestring, ferr.message, ans);
+      dm_log(DM_LOG_DEBUG, "line %ld: plain layout: the answer does not fit prior %s: %s", lineno,
+             pr->valuestring, ferr.message);
     }
   }
   if (rc == DM_OK && !laid) {
