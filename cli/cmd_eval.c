@@ -1,11 +1,14 @@
 /* dimple eval — held-out evaluation of a model: structure priors vs free generation,
- * decoding strategies; options, the run loop, per-example records, progress. */
+ * decoding strategies; options, worker processes, collecting the records, report. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "eval.h"
@@ -79,7 +82,11 @@ const char dm_cmd_eval_help[] =
     "  --steps N           schedule length (default: one token per step)\n"
     "  --free-tokens N     free canvas length for every family (default: see free)\n"
     "  --seed N            decoder seed (greedy decoding does not use it)\n"
-    "  --threads N         kernel threads (default: all cores)\n"
+    "  --jobs N            N worker processes, each decoding every N-th example\n"
+    "                      with its own copy of the model (default 1); figures and\n"
+    "                      records are the same as with one\n"
+    "  --threads N         kernel threads per process (default: all cores, or 1\n"
+    "                      with --jobs)\n"
     "  --no-prefill        recompute the prompt every step (default: cache its K/V)\n"
     "  --json              the figures as one JSON object on stdout: configs[] (mode,\n"
     "                      strategy, threshold, wall_s, overall, families{...}: n,\n"
@@ -90,8 +97,8 @@ const char dm_cmd_eval_help[] =
     "                      fractions from 0 to 1\n"
     "  --out FILE          one record per output (JSONL): line, family, prior, mode,\n"
     "                      strategy, text, got (the fields read, or null), valid,\n"
-    "                      exact, fields_ok, nfe, generated_tokens, canvas_tokens, ms;\n"
-    "                      free mode adds eos, early\n"
+    "                      exact, fields_ok, nfe, generated_tokens, canvas_tokens,\n"
+    "                      prompt_tokens, ms, config, index; free mode adds eos, early\n"
     "  -q, --quiet         no progress on stderr (default: a line every few seconds,\n"
     "                      with the time per output and an ETA)\n"
     "  -h, --help          this help\n"
@@ -106,31 +113,6 @@ const char dm_cmd_eval_help[] =
     "  dimple eval --model models/default --data corpus/eval.jsonl \\\n"
     "      --families json-person,json-order,json-event,form-fill --per-family 300 \\\n"
     "      --strategy confident,maskgit --out records.jsonl\n";
-
-/* A prior the data names: compiled once. */
-typedef struct eval_prior {
-  char *name, *path;
-  const char *instr;    /* borrowed from the spec's form */
-  const dm_lang *lang;  /* borrowed from the spec cache */
-  int is_json, canvas_len;
-} eval_prior;
-
-typedef struct eval_run {
-  gen_ctx g;
-  eval_set set;
-  eval_prior *priors;
-  int npriors;
-  int *ex_prior;        /* per example: index in priors, -1 none */
-  int *fam_on;          /* per family: selected */
-  int *fam_json;        /* per family: JSON answers */
-  int *fam_free_tokens; /* per family: free canvas length */
-  int per_family;
-  FILE *out;
-  const char *data;
-  int quiet, tty;
-  long total, done;
-  double t0, last_progress;
-} eval_run;
 
 static int is_dir(const char *p) {
   struct stat sb;
@@ -150,306 +132,253 @@ static const char *find_priors(const char *given) {
   return "priors";
 }
 
-static void run_free(eval_run *R) {
-  dm_gen_ctx_free(&R->g);
-  dm_eval_set_free(&R->set);
-  for (int i = 0; i < R->npriors; i++) {
-    free(R->priors[i].name);
-    free(R->priors[i].path);
-  }
-  free(R->priors);
-  free(R->ex_prior);
-  free(R->fam_on);
-  free(R->fam_json);
-  free(R->fam_free_tokens);
-}
+/* The figures as records come in (from this process or from workers). */
+typedef struct collector {
+  const eval_set *set;
+  eval_cfg *cfgs;
+  int ncfg;
+  cJSON **recs;   /* ncfg x set->n, kept for --out in order (NULL without --out) */
+  long done, total, bad_prior;
+  double t0, last;
+  int quiet, tty;
+} collector;
 
-/* "dimple eval: DATA:LINE: message [CODE]" and the exit code of rc. */
-static int fail_at(eval_run *R, const eval_ex *e, int rc, const char *fmt, const char *arg) {
-  fprintf(stderr, "dimple " CMD ": error: %s:%ld: ", R->data, e->line);
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, " [%s]\n", dm_err_name(rc));
-  return dm_cli_exit_code(rc);
-}
-
-/* Select families (--families), compile the data's priors, check instructions. */
-static int prepare(eval_run *R, const char *families, const char *priors_dir, int free_tokens, int need_priors) {
-  eval_set *s = &R->set;
-  R->fam_on = calloc((size_t)s->nfam, sizeof *R->fam_on);
-  R->fam_json = calloc((size_t)s->nfam, sizeof *R->fam_json);
-  R->fam_free_tokens = calloc((size_t)s->nfam, sizeof *R->fam_free_tokens);
-  R->ex_prior = calloc((size_t)s->n, sizeof *R->ex_prior);
-  if (!R->fam_on || !R->fam_json || !R->fam_free_tokens || !R->ex_prior) {
-    fprintf(stderr, "dimple " CMD ": error: out of memory [DM_ENOMEM]\n");
-    return DM_EXIT_RUNTIME;
-  }
-  if (!families) {
-    for (int i = 0; i < s->nfam; i++) R->fam_on[i] = 1;
-  } else {
-    const char *p = families;
-    while (*p) {
-      size_t n = strcspn(p, ",");
-      char name[256];
-      if (n == 0 || n >= sizeof name) return dm_cli_usage_error(CMD, "--families wants names separated by commas, not '%s'", families);
-      memcpy(name, p, n);
-      name[n] = 0;
-      int i = dm_eval_family_index(s, name);
-      if (i < 0) {
-        char have[4096] = "";
-        for (int k = 0; k < s->nfam; k++) {
-          size_t l = strlen(have);
-          snprintf(have + l, sizeof have - l, "%s%s", k ? ", " : "", s->families[k]);
-        }
-        return dm_cli_usage_error(CMD, "unknown family '%s' (%s has: %s)", name, R->data, have);
-      }
-      R->fam_on[i] = 1;
-      p += n;
-      if (*p == ',') p++;
-    }
-  }
-  for (int i = 0; i < s->nfam; i++) R->fam_free_tokens[i] = free_tokens;
-  for (int k = 0; k < s->n; k++) {
-    eval_ex *e = &s->ex[k];
-    int fi = dm_eval_family_index(s, e->family);
-    R->ex_prior[k] = -1;
-    if (!R->fam_on[fi]) continue;
-    if (!e->prior) {
-      R->fam_json[fi] = e->answer[0] == '{' || e->answer[0] == '[';
-      if (!R->fam_free_tokens[fi]) R->fam_free_tokens[fi] = 64;
-      continue;
-    }
-    int pi = -1;
-    for (int j = 0; j < R->npriors; j++)
-      if (strcmp(R->priors[j].name, e->prior) == 0) pi = j;
-    if (pi < 0) {
-      size_t n = strlen(priors_dir) + strlen(e->prior) + 8;
-      char *path = malloc(n);
-      if (!path) {
-        fprintf(stderr, "dimple " CMD ": error: out of memory [DM_ENOMEM]\n");
-        return DM_EXIT_RUNTIME;
-      }
-      snprintf(path, n, "%s/%s.yaml", priors_dir, e->prior);
-      if (access(path, R_OK) != 0) {
-        free(path);
-        char msg[1024];
-        snprintf(msg, sizeof msg, "unknown prior '%s': no %s/%s.yaml (--priors DIR)", e->prior, priors_dir, e->prior);
-        return fail_at(R, e, DM_ESPEC, "%s", msg);
-      }
-      if (!need_priors) { /* the first pass, before the model is loaded: names only */
-        free(path);
-        continue;
-      }
-      eval_prior *np = realloc(R->priors, (size_t)(R->npriors + 1) * sizeof *np);
-      if (!np) {
-        free(path);
-        fprintf(stderr, "dimple " CMD ": error: out of memory [DM_ENOMEM]\n");
-        return DM_EXIT_RUNTIME;
-      }
-      R->priors = np;
-      dm_cli_spec *spec = NULL;
-      dm_error err;
-      dm_error_clear(&err);
-      int rc = dm_gen_spec(&R->g, 'p', path, 0, &spec, &err);
-      if (rc) {
-        free(path);
-        return dm_cli_fail(CMD, rc, &err);
-      }
-      eval_prior *ep = &R->priors[R->npriors++];
-      memset(ep, 0, sizeof *ep);
-      ep->name = strdup(e->prior);
-      ep->path = path;
-      ep->instr = dm_form_instruction(spec->form);
-      ep->lang = spec->lang;
-      ep->is_json = spec->is_json;
-      ep->canvas_len = dm_canvas_length(spec->canvas);
-      if (!ep->name) {
-        fprintf(stderr, "dimple " CMD ": error: out of memory [DM_ENOMEM]\n");
-        return DM_EXIT_RUNTIME;
-      }
-      pi = R->npriors - 1;
-    }
-    eval_prior *ep = &R->priors[pi];
-    size_t il = strlen(ep->instr);
-    if (strncmp(e->user, ep->instr, il) != 0 || (e->user[il] && strncmp(e->user + il, "\n\n", 2) != 0)) {
-      char msg[1024];
-      snprintf(msg, sizeof msg, "the user message does not start with the instruction of %s and a blank line "
-               "(data and priors do not belong together: regenerate the data)", ep->path);
-      return fail_at(R, e, DM_ESPEC, "%s", msg);
-    }
-    R->ex_prior[k] = pi;
-    R->fam_json[fi] = ep->is_json;
-    if (!R->fam_free_tokens[fi]) R->fam_free_tokens[fi] = ep->canvas_len;
-  }
-  for (int i = 0; i < s->nfam; i++)
-    if (!R->fam_free_tokens[i]) R->fam_free_tokens[i] = 64;
-  return DM_EXIT_OK;
-}
-
-/* Does the canvas hold an EOS anywhere? */
-static int canvas_has_eos(const dm_canvas *c) {
-  int32_t eos = dm_canvas_eos(c), n = dm_canvas_length(c);
-  for (int32_t i = 0; eos >= 0 && i < n; i++)
-    if (dm_canvas_token(c, i) == eos) return 1;
-  return 0;
-}
-
-/* Free-mode validity: reads, and for a prior, in its language in canonical form. */
-static int free_valid(const eval_prior *ep, const char *text, const cJSON *got) {
-  if (!got) return 0;
-  if (!ep) return 1;
-  size_t n;
-  const char *t = dm_eval_trim(text, &n);
-  if (!ep->is_json) return dm_lang_match(ep->lang, t, n, NULL);
-  char *canon = NULL;
-  size_t cl = 0;
-  if (dm_lang_canonicalize(ep->lang, t, n, &canon, &cl, NULL)) return 0;
-  int ok = dm_lang_match(ep->lang, canon, cl, NULL);
-  free(canon);
-  return ok;
-}
-
-static void progress(eval_run *R, const eval_cfg *cfg, const char *family, int force) {
-  if (R->quiet) return;
+static void progress(collector *C, const char *what, int force) {
+  if (C->quiet) return;
   double now = dm_cli_now_ms();
-  if (!force && now - R->last_progress < (R->tty ? 250 : 5000)) return;
-  R->last_progress = now;
-  double el = (now - R->t0) / 1e3, per = R->done ? el / (double)R->done : 0;
-  double eta = per * (double)(R->total - R->done);
-  fprintf(stderr, "%sdimple " CMD ": %s/%s %-16s %ld/%ld (%.0f%%) %.1f ms/output, ETA %dm%02ds%s",
-          R->tty ? "\r" : "", dm_eval_mode_name(cfg->mode), dm_strategy_name(cfg->strategy), family, R->done,
-          R->total, R->total ? 100.0 * (double)R->done / (double)R->total : 100.0, per * 1e3, (int)eta / 60,
-          (int)eta % 60, R->tty ? "\033[K" : "\n");
+  if (!force && now - C->last < (C->tty ? 250 : 5000)) return;
+  C->last = now;
+  double el = (now - C->t0) / 1e3, per = C->done ? el / (double)C->done : 0;
+  double eta = per * (double)(C->total - C->done);
+  fprintf(stderr, "%sdimple " CMD ": %-24s %ld/%ld (%.0f%%) %.1f ms/output, ETA %dm%02ds%s", C->tty ? "\r" : "", what,
+          C->done, C->total, C->total ? 100.0 * (double)C->done / (double)C->total : 100.0, per * 1e3,
+          (int)eta / 60, (int)eta % 60, C->tty ? "\033[K" : "\n");
   fflush(stderr);
 }
 
-static int write_record(eval_run *R, const eval_cfg *cfg, const eval_ex *e, const gen_out *go, const cJSON *got,
-                        int valid, int exact, const int *ok, int eos, int early) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "line", (double)e->line);
-  cJSON_AddStringToObject(o, "family", e->family);
-  if (e->prior) cJSON_AddStringToObject(o, "prior", e->prior);
-  else cJSON_AddNullToObject(o, "prior");
-  cJSON_AddStringToObject(o, "mode", dm_eval_mode_name(cfg->mode));
-  cJSON_AddStringToObject(o, "strategy", dm_strategy_name(cfg->strategy));
-  cJSON_AddStringToObject(o, "text", go->text);
-  cJSON_AddItemToObject(o, "got", got ? cJSON_Duplicate(got, 1) : cJSON_CreateNull());
-  cJSON_AddBoolToObject(o, "valid", valid);
-  cJSON_AddBoolToObject(o, "exact", exact);
-  cJSON *fo = cJSON_AddObjectToObject(o, "fields_ok");
-  int i = 0;
-  for (const cJSON *f = e->fields->child; f; f = f->next, i++) cJSON_AddBoolToObject(fo, f->string, ok[i]);
-  cJSON_AddNumberToObject(o, "nfe", go->st.nfe);
-  cJSON_AddNumberToObject(o, "generated_tokens", go->generated);
-  cJSON_AddNumberToObject(o, "canvas_tokens", go->st.canvas_tokens);
-  cJSON_AddNumberToObject(o, "ms", go->st.total_ms);
-  if (cfg->mode == EVAL_FREE) {
-    cJSON_AddBoolToObject(o, "eos", eos);
-    cJSON_AddBoolToObject(o, "early", early);
+static int collect(void *user, cJSON *rec) {
+  collector *C = user;
+  const cJSON *ci = cJSON_GetObjectItemCaseSensitive(rec, "config");
+  const cJSON *ki = cJSON_GetObjectItemCaseSensitive(rec, "index");
+  int c = cJSON_IsNumber(ci) ? ci->valueint : -1, k = cJSON_IsNumber(ki) ? ki->valueint : -1;
+  if (c < 0 || c >= C->ncfg || k < 0 || k >= C->set->n) {
+    cJSON_Delete(rec);
+    fprintf(stderr, "dimple " CMD ": error: a worker sent a malformed record [DM_EINTERNAL]\n");
+    return DM_EXIT_RUNTIME;
   }
-  return dm_cli_print_json(R->out, o, 1);
+  eval_cfg *g = &C->cfgs[c];
+  int fi = dm_eval_family_index(C->set, C->set->ex[k].family);
+  int rc = dm_eval_acc_add_record(&g->fam[fi], rec);
+  if (rc) {
+    cJSON_Delete(rec);
+    fprintf(stderr, "dimple " CMD ": error: a worker sent a malformed record [%s]\n", dm_err_name(rc));
+    return DM_EXIT_RUNTIME;
+  }
+  if (g->mode == EVAL_PRIOR && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "valid"))) C->bad_prior++;
+  C->done++;
+  char what[96];
+  snprintf(what, sizeof what, "%s/%s %s", dm_eval_mode_name(g->mode), dm_strategy_name(g->strategy),
+           C->set->ex[k].family);
+  if (C->recs) {
+    cJSON_Delete(C->recs[(size_t)c * (size_t)C->set->n + (size_t)k]);
+    C->recs[(size_t)c * (size_t)C->set->n + (size_t)k] = rec;
+  } else {
+    cJSON_Delete(rec);
+  }
+  progress(C, what, 0);
+  return DM_EXIT_OK;
 }
 
-/* One configuration over the selected examples. */
-static int run_cfg(eval_run *R, eval_cfg *cfg, const dm_decode_params *dp, long *bad_prior) {
-  eval_set *s = &R->set;
-  double t0 = dm_cli_now_ms();
-  int *seen = calloc((size_t)s->nfam, sizeof *seen);
-  int *ok = NULL;
-  int cap_ok = 0, ex = DM_EXIT_OK;
-  if (!seen) return DM_EXIT_RUNTIME;
-  for (int k = 0; k < s->n && !ex; k++) {
-    const eval_ex *e = &s->ex[k];
-    int fi = dm_eval_family_index(s, e->family);
-    if (!R->fam_on[fi] || (R->per_family && seen[fi] >= R->per_family)) continue;
-    const eval_prior *ep = R->ex_prior[k] >= 0 ? &R->priors[R->ex_prior[k]] : NULL;
-    if (cfg->mode == EVAL_PRIOR && !ep) continue;
-    seen[fi]++;
-    gen_req r;
-    memset(&r, 0, sizeof r);
-    r.dp = *dp;
-    if (cfg->mode == EVAL_PRIOR) {
-      r.kind = 'p';
-      r.spec = ep->path;
-      size_t il = strlen(ep->instr);
-      r.prompt = e->user + il + (e->user[il] ? 2 : 0);
-    } else {
-      r.kind = 0;
-      r.max_tokens = R->fam_free_tokens[fi];
-      r.prompt = e->user;
+/* A worker's sink: one compact JSON line a record on its pipe. */
+static int pipe_sink(void *user, cJSON *rec) {
+  FILE *f = user;
+  char *s = cJSON_PrintUnformatted(rec);
+  cJSON_Delete(rec);
+  if (!s) return DM_EXIT_RUNTIME;
+  int bad = fputs(s, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0;
+  cJSON_free(s);
+  return bad ? DM_EXIT_RUNTIME : DM_EXIT_OK;
+}
+
+/* Everything a run is set up with. */
+typedef struct eval_opts {
+  const char *mdir;
+  int threads, prefill, jobs;
+  dm_decode_params dp;
+} eval_opts;
+
+/* Worker job of njobs: load the model, decode every configuration's share. */
+static int work(eval_run *R, const eval_opts *o, eval_cfg *cfgs, int ncfg, int job, int njobs, eval_sink sink,
+                void *user, FILE *ctl) {
+  int ex = dm_gen_ctx_open_model(R->g, CMD, o->mdir, o->threads, o->prefill);
+  for (int i = 0; i < ncfg && !ex; i++) {
+    double t0 = dm_cli_now_ms();
+    dm_decode_params d = o->dp;
+    d.strategy = cfgs[i].strategy;
+    ex = dm_eval_run_cfg(R, i, cfgs[i].mode, &d, job, njobs, sink, user);
+    double ms = dm_cli_now_ms() - t0;
+    if (ctl) {
+      if (fprintf(ctl, "{\"config_done\":%d,\"wall_ms\":%.3f}\n", i, ms) < 0 || fflush(ctl)) ex = DM_EXIT_RUNTIME;
+    } else if (ms > cfgs[i].wall_ms) {
+      cfgs[i].wall_ms = ms;
     }
-    gen_out go;
-    dm_error err;
-    dm_error_clear(&err);
-    int rc = dm_gen_run(&R->g, &r, &go, &err);
-    if (rc) {
-      char line[2048];
-      dm_error_format(&err, line, sizeof line);
-      ex = fail_at(R, e, rc, "%s", line);
-      break;
-    }
-    int nf = cJSON_GetArraySize(e->fields);
-    if (nf > cap_ok) {
-      int *no = realloc(ok, (size_t)nf * sizeof *no);
-      if (!no) {
-        dm_gen_out_free(&go);
-        ex = DM_EXIT_RUNTIME;
-        break;
-      }
-      ok = no;
-      cap_ok = nf;
-    }
-    int is_json = R->fam_json[fi];
-    cJSON *got = dm_eval_parse(go.text, is_json, e->fields);
-    int valid, eos = 0, early = 0;
-    if (cfg->mode == EVAL_PRIOR) {
-      valid = go.valid;
-      if (!valid) (*bad_prior)++;
-    } else {
-      valid = free_valid(ep, go.text, got);
-      eos = canvas_has_eos(go.spec->canvas);
-      early = eos && !dm_eval_complete(e->fields, got, go.text, e->answer, is_json);
-    }
-    int exact = dm_eval_fields_match(e->fields, got, ok);
-    eval_acc *a = &cfg->fam[fi];
-    a->n++;
-    a->valid += valid;
-    a->exact += exact;
-    a->eos += eos;
-    a->early += early;
-    a->no_eos += cfg->mode == EVAL_FREE && !eos;
-    a->nfe += go.st.nfe;
-    a->generated += go.generated;
-    a->canvas_tokens += go.st.canvas_tokens;
-    a->prompt_tokens += go.st.prompt_tokens;
-    a->ms += go.st.total_ms;
-    if (dm_eval_acc_add_fields(a, e->fields, ok)) ex = DM_EXIT_RUNTIME;
-    if (!ex && R->out && write_record(R, cfg, e, &go, got, valid, exact, ok, eos, early)) ex = DM_EXIT_RUNTIME;
-    cJSON_Delete(got);
-    dm_gen_out_free(&go);
-    R->done++;
-    progress(R, cfg, e->family, 0);
   }
-  for (int i = 0; i < s->nfam && !ex; i++)
-    if (dm_eval_acc_merge(&cfg->all, &cfg->fam[i])) ex = DM_EXIT_RUNTIME;
-  cfg->wall_ms = dm_cli_now_ms() - t0;
-  free(seen);
-  free(ok);
   return ex;
 }
 
-/* Examples each configuration runs (for the progress line). */
-static long count_runs(const eval_run *R, eval_mode m) {
-  int *seen = calloc((size_t)R->set.nfam, sizeof *seen);
-  long n = 0;
-  for (int k = 0; seen && k < R->set.n; k++) {
-    int fi = dm_eval_family_index(&R->set, R->set.ex[k].family);
-    if (!R->fam_on[fi] || (R->per_family && seen[fi] >= R->per_family)) continue;
-    if (m == EVAL_PRIOR && R->ex_prior[k] < 0) continue;
-    seen[fi]++;
-    n++;
+typedef struct worker {
+  pid_t pid;
+  int fd;
+  char *buf;
+  size_t len, cap;
+} worker;
+
+/* One line from a worker: a record or a configuration's wall time. */
+static int take_line(collector *C, char *line) {
+  cJSON *o = cJSON_Parse(line);
+  if (!o) {
+    fprintf(stderr, "dimple " CMD ": error: a worker sent a line that is not JSON [DM_EINTERNAL]\n");
+    return DM_EXIT_RUNTIME;
   }
-  free(seen);
-  return n;
+  const cJSON *cd = cJSON_GetObjectItemCaseSensitive(o, "config_done");
+  if (cJSON_IsNumber(cd)) {
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "wall_ms");
+    if (cd->valueint >= 0 && cd->valueint < C->ncfg && cJSON_IsNumber(w) && w->valuedouble > C->cfgs[cd->valueint].wall_ms)
+      C->cfgs[cd->valueint].wall_ms = w->valuedouble;
+    cJSON_Delete(o);
+    return DM_EXIT_OK;
+  }
+  return collect(C, o);
+}
+
+/* Fork njobs workers (after the priors are compiled: they inherit them) and collect
+ * their records; returns the first failure's exit code. */
+static int run_jobs(eval_run *R, const eval_opts *o, collector *C) {
+  int n = o->jobs, ex = DM_EXIT_OK;
+  worker *w = calloc((size_t)n, sizeof *w);
+  if (!w) return DM_EXIT_RUNTIME;
+  fflush(NULL);
+  int started = 0;
+  for (; started < n; started++) {
+    int fds[2];
+    if (pipe(fds) != 0) break;
+    pid_t pid = fork();
+    if (pid < 0) {
+      close(fds[0]);
+      close(fds[1]);
+      break;
+    }
+    if (pid == 0) { /* the worker */
+      close(fds[0]);
+      for (int k = 0; k < started; k++) close(w[k].fd);
+      FILE *f = fdopen(fds[1], "w");
+      int code = f ? work(R, o, C->cfgs, C->ncfg, started, n, pipe_sink, f, f) : DM_EXIT_RUNTIME;
+      if (f && fclose(f) != 0 && !code) code = DM_EXIT_RUNTIME;
+      _exit(code);
+    }
+    close(fds[1]);
+    w[started].pid = pid;
+    w[started].fd = fds[0];
+  }
+  if (started < n) {
+    fprintf(stderr, "dimple " CMD ": error: cannot start worker %d: %s [DM_EIO]\n", started + 1, strerror(errno));
+    ex = DM_EXIT_RUNTIME;
+  }
+  struct pollfd *pf = calloc((size_t)n, sizeof *pf);
+  int open_n = started;
+  while (open_n > 0 && !ex && pf) {
+    int m = 0;
+    for (int k = 0; k < started; k++)
+      if (w[k].fd >= 0) pf[m++] = (struct pollfd){.fd = w[k].fd, .events = POLLIN};
+    if (poll(pf, (nfds_t)m, -1) < 0) {
+      if (errno == EINTR) continue;
+      ex = DM_EXIT_RUNTIME;
+      break;
+    }
+    for (int k = 0; k < started && !ex; k++) {
+      if (w[k].fd < 0) continue;
+      int ready = 0;
+      for (int q = 0; q < m; q++)
+        if (pf[q].fd == w[k].fd && pf[q].revents) ready = 1;
+      if (!ready) continue;
+      if (w[k].cap - w[k].len < 65536) {
+        size_t cap = w[k].cap ? w[k].cap * 2 : 131072;
+        char *nb = realloc(w[k].buf, cap);
+        if (!nb) {
+          ex = DM_EXIT_RUNTIME;
+          break;
+        }
+        w[k].buf = nb;
+        w[k].cap = cap;
+      }
+      ssize_t got = read(w[k].fd, w[k].buf + w[k].len, w[k].cap - w[k].len - 1);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) { /* the worker is done: its status decides */
+        close(w[k].fd);
+        w[k].fd = -1;
+        open_n--;
+        int st = 0;
+        waitpid(w[k].pid, &st, 0);
+        w[k].pid = 0;
+        if (!WIFEXITED(st)) {
+          fprintf(stderr, "dimple " CMD ": error: worker %d died (signal %d) [DM_EINTERNAL]\n", k + 1,
+                  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+          ex = DM_EXIT_RUNTIME;
+        } else if (WEXITSTATUS(st)) {
+          ex = WEXITSTATUS(st);
+        } else if (w[k].len) {
+          fprintf(stderr, "dimple " CMD ": error: worker %d ended mid-line [DM_EINTERNAL]\n", k + 1);
+          ex = DM_EXIT_RUNTIME;
+        }
+        continue;
+      }
+      w[k].len += (size_t)got;
+      size_t start = 0;
+      for (size_t i = 0; i < w[k].len && !ex; i++) {
+        if (w[k].buf[i] != '\n') continue;
+        w[k].buf[i] = 0;
+        ex = take_line(C, w[k].buf + start);
+        start = i + 1;
+      }
+      memmove(w[k].buf, w[k].buf + start, w[k].len - start);
+      w[k].len -= start;
+    }
+  }
+  if (!pf) ex = DM_EXIT_RUNTIME;
+  for (int k = 0; k < started; k++) { /* on failure, stop the others */
+    if (w[k].fd >= 0) close(w[k].fd);
+    if (w[k].pid > 0) {
+      if (ex) kill(w[k].pid, SIGTERM);
+      int st;
+      waitpid(w[k].pid, &st, 0);
+      if (!ex && (!WIFEXITED(st) || WEXITSTATUS(st))) ex = WIFEXITED(st) ? WEXITSTATUS(st) : DM_EXIT_RUNTIME;
+    }
+    free(w[k].buf);
+  }
+  free(pf);
+  free(w);
+  return ex;
+}
+
+static int write_records(collector *C, const char *outp) {
+  FILE *f = fopen(outp, "w");
+  if (!f) {
+    fprintf(stderr, "dimple " CMD ": error: cannot write %s: %s [DM_EIO]\n", outp, strerror(errno));
+    return DM_EXIT_RUNTIME;
+  }
+  int bad = 0;
+  for (size_t i = 0; i < (size_t)C->ncfg * (size_t)C->set->n && !bad; i++) {
+    if (!C->recs[i]) continue;
+    char *s = cJSON_PrintUnformatted(C->recs[i]);
+    bad = !s || fputs(s, f) < 0 || fputc('\n', f) < 0;
+    cJSON_free(s);
+  }
+  if (fclose(f) != 0) bad = 1;
+  if (bad) {
+    fprintf(stderr, "dimple " CMD ": error: cannot write %s [DM_EIO]\n", outp);
+    return DM_EXIT_RUNTIME;
+  }
+  return DM_EXIT_OK;
 }
 
 int dm_cmd_eval(int argc, char **argv) {
@@ -460,16 +389,19 @@ int dm_cmd_eval(int argc, char **argv) {
       {"mode", required_argument, NULL, 'M'},        {"strategy", required_argument, NULL, 'S'},
       {"threshold", required_argument, NULL, 'x'},   {"steps", required_argument, NULL, 'k'},
       {"free-tokens", required_argument, NULL, 'F'}, {"seed", required_argument, NULL, 'd'},
-      {"threads", required_argument, NULL, 'H'},     {"no-prefill", no_argument, NULL, 'C'},
-      {"json", no_argument, NULL, 'j'},              {"out", required_argument, NULL, 'o'},
-      {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+      {"threads", required_argument, NULL, 'H'},     {"jobs", required_argument, NULL, 'J'},
+      {"no-prefill", no_argument, NULL, 'C'},        {"json", no_argument, NULL, 'j'},
+      {"out", required_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
   };
   const char *model = NULL, *tfile = NULL, *data = NULL, *priors = NULL, *families = NULL, *outp = NULL;
   const char *strategies = "confident";
-  int modes = 3, json = 0, prefill = 1, quiet = 0;
-  long per_family = 0, free_tokens = 0, threads = 0, lv;
-  dm_decode_params dp = dm_decode_default_params();
+  int modes = 3, json = 0, quiet = 0;
+  long per_family = 0, free_tokens = 0, threads = 0, jobs = 1, lv;
+  eval_opts o;
+  memset(&o, 0, sizeof o);
+  o.prefill = 1;
+  o.dp = dm_decode_default_params();
 
   opterr = 0;
   optind = 1;
@@ -489,8 +421,8 @@ int dm_cmd_eval(int argc, char **argv) {
         else return dm_cli_usage_error(CMD, "--mode wants prior, free or both, not '%s'", optarg);
         break;
       case 'S': strategies = optarg; break;
-      case 'x': if (dm_gen_parse_num(CMD, "--threshold", optarg, 0, 1, &dp.threshold)) return DM_EXIT_USAGE; break;
-      case 'k': if (dm_gen_parse_int(CMD, "--steps", optarg, 1, 1 << 20, &lv)) return DM_EXIT_USAGE; dp.steps = (int)lv; break;
+      case 'x': if (dm_gen_parse_num(CMD, "--threshold", optarg, 0, 1, &o.dp.threshold)) return DM_EXIT_USAGE; break;
+      case 'k': if (dm_gen_parse_int(CMD, "--steps", optarg, 1, 1 << 20, &lv)) return DM_EXIT_USAGE; o.dp.steps = (int)lv; break;
       case 'F': if (dm_gen_parse_int(CMD, "--free-tokens", optarg, 1, 4096, &free_tokens)) return DM_EXIT_USAGE; break;
       case 'd': {
         char *end;
@@ -498,11 +430,12 @@ int dm_cmd_eval(int argc, char **argv) {
         unsigned long long sd = strtoull(optarg, &end, 10);
         if (end == optarg || *end || errno || optarg[0] == '-')
           return dm_cli_usage_error(CMD, "--seed wants a non-negative integer, not '%s'", optarg);
-        dp.seed = sd;
+        o.dp.seed = sd;
         break;
       }
       case 'H': if (dm_gen_parse_int(CMD, "--threads", optarg, 1, 256, &threads)) return DM_EXIT_USAGE; break;
-      case 'C': prefill = 0; break;
+      case 'J': if (dm_gen_parse_int(CMD, "--jobs", optarg, 1, 256, &jobs)) return DM_EXIT_USAGE; break;
+      case 'C': o.prefill = 0; break;
       case 'j': json = 1; break;
       case 'o': outp = optarg; break;
       case 'q': quiet = 1; break;
@@ -515,6 +448,8 @@ int dm_cmd_eval(int argc, char **argv) {
   }
   if (optind < argc) return dm_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
   if (!data) return dm_cli_usage_error(CMD, "needs --data EVAL.jsonl (train/corpus.py writes one)");
+  o.jobs = (int)jobs;
+  o.threads = threads ? (int)threads : (jobs > 1 ? 1 : 0);
 
   /* strategies */
   dm_strategy strat[16];
@@ -536,30 +471,40 @@ int dm_cmd_eval(int argc, char **argv) {
 
   eval_run R;
   memset(&R, 0, sizeof R);
+  gen_ctx g;
+  memset(&g, 0, sizeof g);
   R.data = data;
   R.per_family = (int)per_family;
-  R.quiet = quiet;
-  R.tty = isatty(2);
-  int ex = DM_EXIT_OK;
+  R.free_tokens = (int)free_tokens;
+  R.priors_dir = find_priors(priors);
+  collector C;
+  memset(&C, 0, sizeof C);
+  C.quiet = quiet;
+  C.tty = isatty(2);
+  int ex = DM_EXIT_OK, ncfg = 0;
   eval_cfg *cfgs = NULL;
-  int ncfg = 0;
   dm_error err;
   dm_error_clear(&err);
   int rc = dm_eval_set_load(data, &R.set, &err);
   if (rc) return dm_cli_fail(CMD, rc, &err);
 
-  const char *mdir = dm_gen_find_model(model);
-  if (!mdir) {
+  /* data and selection errors before anything slow */
+  o.mdir = dm_gen_find_model(model);
+  if (!o.mdir) {
     fprintf(stderr, "dimple " CMD ": error: no model: pass --model DIR (a diffusion LM checkpoint directory) or set DIMPLE_MODEL [DM_EMODEL]\n");
     ex = DM_EXIT_MODEL;
     goto out;
   }
-  /* usage errors in --families come before the (slow) model load */
-  if ((ex = prepare(&R, families, find_priors(priors), (int)free_tokens, 0))) goto out;
-  free(R.fam_on), free(R.fam_json), free(R.fam_free_tokens), free(R.ex_prior);
-  R.fam_on = R.fam_json = R.fam_free_tokens = R.ex_prior = NULL;
-  if ((ex = dm_gen_ctx_open(&R.g, CMD, mdir, tfile, (int)threads, prefill))) goto out;
-  if ((ex = prepare(&R, families, find_priors(priors), (int)free_tokens, 1))) goto out;
+  if ((ex = dm_eval_prepare(&R, families))) goto out;
+  if (!dm_gen_is_model_dir(o.mdir)) {
+    fprintf(stderr, "dimple " CMD ": error: %s: not a model directory (no config.json) [DM_EMODEL]\n", o.mdir);
+    ex = DM_EXIT_MODEL;
+    goto out;
+  }
+  /* tokenizer and priors here; the model where the decoding happens */
+  if ((ex = dm_gen_ctx_open_tokenizer(&g, CMD, o.mdir, tfile))) goto out;
+  R.g = &g;
+  if ((ex = dm_eval_prepare(&R, families))) goto out;
 
   cfgs = calloc((size_t)(2 * nstrat), sizeof *cfgs);
   if (!cfgs) {
@@ -569,64 +514,71 @@ int dm_cmd_eval(int argc, char **argv) {
   for (int si = 0; si < nstrat; si++)
     for (int m = 0; m < 2; m++) {
       if (!(modes & (1 << m))) continue;
-      eval_cfg *g = &cfgs[ncfg++];
-      g->mode = (eval_mode)m;
-      g->strategy = strat[si];
-      g->threshold = dp.threshold;
-      g->fam = calloc((size_t)R.set.nfam, sizeof *g->fam);
-      if (!g->fam) {
+      eval_cfg *cf = &cfgs[ncfg++];
+      cf->mode = (eval_mode)m;
+      cf->strategy = strat[si];
+      cf->threshold = o.dp.threshold;
+      cf->fam = calloc((size_t)R.set.nfam, sizeof *cf->fam);
+      if (!cf->fam) {
         ex = DM_EXIT_RUNTIME;
         goto out;
       }
-      R.total += count_runs(&R, g->mode);
+      C.total += dm_eval_count(&R, cf->mode);
     }
+  C.set = &R.set;
+  C.cfgs = cfgs;
+  C.ncfg = ncfg;
   if (outp) {
-    R.out = fopen(outp, "w");
-    if (!R.out) {
+    C.recs = calloc((size_t)ncfg * (size_t)R.set.n, sizeof *C.recs);
+    FILE *f = C.recs ? fopen(outp, "w") : NULL; /* fail early on an unwritable path */
+    if (!f) {
       fprintf(stderr, "dimple " CMD ": error: cannot write %s: %s [DM_EIO]\n", outp, strerror(errno));
       ex = DM_EXIT_RUNTIME;
       goto out;
     }
+    fclose(f);
   }
-  long bad_prior = 0;
-  R.t0 = R.last_progress = dm_cli_now_ms();
-  for (int i = 0; i < ncfg && !ex; i++) {
-    dm_decode_params d = dp;
-    d.strategy = cfgs[i].strategy;
-    ex = run_cfg(&R, &cfgs[i], &d, &bad_prior);
-    if (!ex && !quiet) progress(&R, &cfgs[i], "done", 1);
-  }
-  if (!quiet && R.tty) fputc('\n', stderr);
-  if (R.out && fclose(R.out) != 0 && !ex) {
-    fprintf(stderr, "dimple " CMD ": error: cannot write %s [DM_EIO]\n", outp);
-    ex = DM_EXIT_RUNTIME;
-  }
-  R.out = NULL;
+  C.t0 = C.last = dm_cli_now_ms();
+  if (o.jobs > 1) ex = run_jobs(&R, &o, &C);
+  else ex = work(&R, &o, cfgs, ncfg, 0, 1, collect, &C, NULL);
+  if (!ex && !quiet) progress(&C, "done", 1);
+  if (!quiet && C.tty) fputc('\n', stderr);
   if (ex) goto out;
+  for (int i = 0; i < ncfg && !ex; i++)
+    for (int k = 0; k < R.set.nfam && !ex; k++)
+      if (dm_eval_acc_merge(&cfgs[i].all, &cfgs[i].fam[k])) ex = DM_EXIT_RUNTIME;
+  if (!ex && outp) ex = write_records(&C, outp);
+  if (ex) goto out;
+  double wall = (dm_cli_now_ms() - C.t0) / 1e3;
   if (json) {
-    cJSON *o = dm_eval_report_json(&R.set, cfgs, ncfg);
-    cJSON_AddStringToObject(o, "data", data);
-    cJSON_AddStringToObject(o, "model", mdir);
-    cJSON_AddNumberToObject(o, "outputs", (double)R.done);
-    cJSON_AddNumberToObject(o, "wall_s", (dm_cli_now_ms() - R.t0) / 1e3);
-    ex = dm_cli_print_json(stdout, o, 0);
+    cJSON *rep = dm_eval_report_json(&R.set, cfgs, ncfg);
+    cJSON_AddStringToObject(rep, "data", data);
+    cJSON_AddStringToObject(rep, "model", o.mdir);
+    cJSON_AddNumberToObject(rep, "outputs", (double)C.done);
+    cJSON_AddNumberToObject(rep, "jobs", o.jobs);
+    cJSON_AddNumberToObject(rep, "wall_s", wall);
+    ex = dm_cli_print_json(stdout, rep, 0);
   } else {
-    printf("dimple eval: %s on %s, %ld outputs in %.1f s\n\n", mdir, data, R.done, (dm_cli_now_ms() - R.t0) / 1e3);
+    printf("dimple eval: %s on %s, %ld outputs in %.1f s (%d job%s)\n\n", o.mdir, data, C.done, wall, o.jobs,
+           o.jobs > 1 ? "s" : "");
     dm_eval_report_print(stdout, &R.set, cfgs, ncfg);
   }
-  if (!ex && bad_prior) {
+  if (!ex && C.bad_prior) {
     fprintf(stderr, "dimple " CMD ": error: %ld prior outputs are not in their prior's language (a bug) [DM_EINTERNAL]\n",
-            bad_prior);
+            C.bad_prior);
     ex = DM_EXIT_RUNTIME;
   }
 out:
-  if (R.out) fclose(R.out);
+  if (C.recs)
+    for (size_t i = 0; i < (size_t)ncfg * (size_t)R.set.n; i++) cJSON_Delete(C.recs[i]);
+  free(C.recs);
   for (int i = 0; i < ncfg; i++) {
     for (int k = 0; k < R.set.nfam; k++) dm_eval_acc_free(&cfgs[i].fam[k]);
     free(cfgs[i].fam);
     dm_eval_acc_free(&cfgs[i].all);
   }
   free(cfgs);
-  run_free(&R);
+  dm_eval_run_free(&R);
+  dm_gen_ctx_free(&g);
   return ex;
 }

@@ -81,6 +81,10 @@ typedef struct eval_acc {
 
 /* Add one scored output: fields of truth in order, ok[i] per field. */
 int dm_eval_acc_add_fields(eval_acc *a, const cJSON *truth, const int *ok);
+/* Add one output record (as dm_eval_run_cfg writes it: valid, exact, fields_ok,
+ * nfe, generated_tokens, canvas_tokens, prompt_tokens, ms, and eos / early in free
+ * mode). DM_EINVAL when a member is missing. */
+int dm_eval_acc_add_record(eval_acc *a, const cJSON *rec);
 /* a += b (field lists merged by name). */
 int dm_eval_acc_merge(eval_acc *a, const eval_acc *b);
 void dm_eval_acc_free(eval_acc *a);
@@ -94,6 +98,55 @@ typedef struct eval_cfg {
   eval_acc all;    /* over every family run */
   double wall_ms;
 } eval_cfg;
+
+/* ------------------------------------------------------------------ running */
+
+struct gen_ctx;
+
+/* A prior the data names, compiled once (by the process that decodes). */
+typedef struct eval_prior {
+  char *name, *path;
+  const char *instr;    /* borrowed from the spec's form */
+  const dm_lang *lang;  /* borrowed from the spec cache */
+  int is_json, canvas_len;
+} eval_prior;
+
+/* What a run needs: the data, the selection, the priors, the model context. */
+typedef struct eval_run {
+  struct gen_ctx *g;    /* NULL until the model is loaded */
+  eval_set set;
+  const char *data;     /* the data file's name, for messages */
+  const char *priors_dir;
+  eval_prior *priors;
+  int npriors;
+  int *ex_prior;        /* per example: index in priors; EVAL_HAS_PRIOR before they
+                           are compiled; -1 none (or a family not selected) */
+  int *fam_on;          /* per family: selected */
+  int *fam_json;        /* per family: JSON answers (known once priors compiled) */
+  int *fam_free_tokens; /* per family: free canvas length (idem) */
+  int per_family, free_tokens;
+} eval_run;
+#define EVAL_HAS_PRIOR (-2)
+
+/* Select families (comma-separated names, NULL: all; unknown: usage error) and
+ * check that each selected example's prior file exists (exit 3 naming the line).
+ * Then, when R->g is set, compile the priors and check that each user message
+ * starts with its prior's instruction. Returns an exit code; errors on stderr. */
+int dm_eval_prepare(eval_run *R, const char *families);
+void dm_eval_run_free(eval_run *R);
+/* Outputs a configuration of mode m produces (per-family cap, prior mode skipping
+ * examples without a prior). */
+long dm_eval_count(const eval_run *R, eval_mode m);
+/* Receives each output record (takes it). Returns 0, or an exit code to stop. */
+typedef int (*eval_sink)(void *user, cJSON *rec);
+/* Decode the examples of one configuration (index cfg_index, mode, decoder
+ * settings dp) whose position among the selected ones is job modulo njobs, scoring
+ * each into a record: config, index (in the set), line, family, prior, mode,
+ * strategy, text, got, valid, exact, fields_ok, nfe, generated_tokens,
+ * canvas_tokens, prompt_tokens, ms, and eos, early in free mode. Returns an exit
+ * code (decode errors name the data line on stderr). */
+int dm_eval_run_cfg(eval_run *R, int cfg_index, eval_mode mode, const dm_decode_params *dp, int job, int njobs,
+                    eval_sink sink, void *user);
 
 /* The readable table on f; the figures as a JSON object (caller frees). */
 void dm_eval_report_print(FILE *f, const eval_set *s, const eval_cfg *cfgs, int ncfg);

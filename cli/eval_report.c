@@ -39,6 +39,44 @@ int dm_eval_acc_add_fields(eval_acc *a, const cJSON *truth, const int *ok) {
   return DM_OK;
 }
 
+static int num(const cJSON *rec, const char *key, double *v) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(rec, key);
+  if (cJSON_IsNumber(x)) *v = x->valuedouble;
+  else if (cJSON_IsBool(x)) *v = cJSON_IsTrue(x);
+  else return DM_EINVAL;
+  return DM_OK;
+}
+
+int dm_eval_acc_add_record(eval_acc *a, const cJSON *rec) {
+  double valid, exact, nfe, gen, canvas, prompt, ms, eos = 0, early = 0;
+  const cJSON *fo = cJSON_GetObjectItemCaseSensitive(rec, "fields_ok");
+  const cJSON *mode = cJSON_GetObjectItemCaseSensitive(rec, "mode");
+  if (num(rec, "valid", &valid) || num(rec, "exact", &exact) || num(rec, "nfe", &nfe) ||
+      num(rec, "generated_tokens", &gen) || num(rec, "canvas_tokens", &canvas) ||
+      num(rec, "prompt_tokens", &prompt) || num(rec, "ms", &ms) || !cJSON_IsObject(fo) || !cJSON_IsString(mode))
+    return DM_EINVAL;
+  int is_free = strcmp(mode->valuestring, "free") == 0;
+  if (is_free && (num(rec, "eos", &eos) || num(rec, "early", &early))) return DM_EINVAL;
+  a->n++;
+  a->valid += valid != 0;
+  a->exact += exact != 0;
+  a->eos += eos != 0;
+  a->early += early != 0;
+  a->no_eos += is_free && eos == 0;
+  a->nfe += (long)nfe;
+  a->generated += (long)gen;
+  a->canvas_tokens += (long)canvas;
+  a->prompt_tokens += (long)prompt;
+  a->ms += ms;
+  for (const cJSON *f = fo->child; f; f = f->next) {
+    int k = field_slot(a, f->string);
+    if (k < 0) return DM_ENOMEM;
+    a->field_ok[k] += cJSON_IsTrue(f);
+    a->field_n[k]++;
+  }
+  return DM_OK;
+}
+
 int dm_eval_acc_merge(eval_acc *a, const eval_acc *b) {
   a->n += b->n;
   a->valid += b->valid;

@@ -52,6 +52,10 @@ int dm_gen_is_model_dir(const char *dir);
  * released by dm_gen_ctx_free in every case). */
 int dm_gen_ctx_open(gen_ctx *g, const char *cmd, const char *mdir, const char *tfile, int n_threads,
                     int prefill);
+/* The two halves of dm_gen_ctx_open: the tokenizer and prior environment (enough to
+ * compile specs), then the model and its logits source. */
+int dm_gen_ctx_open_tokenizer(gen_ctx *g, const char *cmd, const char *mdir, const char *tfile);
+int dm_gen_ctx_open_model(gen_ctx *g, const char *cmd, const char *mdir, int n_threads, int prefill);
 /* Option values: an integer / number in [lo, hi], else a usage error naming opt
  * (returns DM_EXIT_USAGE; 0 on success). */
 int dm_gen_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);

@@ -62,8 +62,7 @@ int dm_gen_parse_num(const char *cmd, const char *opt, const char *s, double lo,
   return 0;
 }
 
-int dm_gen_ctx_open(gen_ctx *g, const char *cmd, const char *mdir, const char *tfile, int n_threads,
-                    int prefill) {
+int dm_gen_ctx_open_tokenizer(gen_ctx *g, const char *cmd, const char *mdir, const char *tfile) {
   dm_error err;
   dm_error_clear(&err);
   if (!tfile && !dm_gen_is_model_dir(mdir)) {
@@ -78,6 +77,13 @@ int dm_gen_ctx_open(gen_ctx *g, const char *cmd, const char *mdir, const char *t
     }
     return ex;
   }
+  int rc = dm_prior_env_new(g->tok, &g->env, &err);
+  return rc ? dm_cli_fail(cmd, rc, &err) : DM_EXIT_OK;
+}
+
+int dm_gen_ctx_open_model(gen_ctx *g, const char *cmd, const char *mdir, int n_threads, int prefill) {
+  dm_error err;
+  dm_error_clear(&err);
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = n_threads;
   int rc = dm_model_load(mdir, &mp, &g->model, &err);
@@ -90,7 +96,11 @@ int dm_gen_ctx_open(gen_ctx *g, const char *cmd, const char *mdir, const char *t
     return DM_EXIT_MODEL;
   }
   rc = dm_logits_source_model(g->model, prefill, dm_tokenizer_special_id(g->tok, DM_SPECIAL_MASK), &g->src, &err);
-  if (!rc) rc = dm_prior_env_new(g->tok, &g->env, &err);
-  if (rc) return dm_cli_fail(cmd, rc, &err);
-  return DM_EXIT_OK;
+  return rc ? dm_cli_fail(cmd, rc, &err) : DM_EXIT_OK;
+}
+
+int dm_gen_ctx_open(gen_ctx *g, const char *cmd, const char *mdir, const char *tfile, int n_threads,
+                    int prefill) {
+  int ex = dm_gen_ctx_open_tokenizer(g, cmd, mdir, tfile);
+  return ex ? ex : dm_gen_ctx_open_model(g, cmd, mdir, n_threads, prefill);
 }

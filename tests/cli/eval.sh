@@ -153,6 +153,44 @@ run $EV --data "$T_TMP/corpus/eval.jsonl" --priors "$DM_TEST_SRCDIR/priors" --mo
 expect_rc 0 "free mode with --families"
 json_has 'sorted(d["configs"][0]["families"]) == ["json-person", "one-word"]' "--families selects"
 
+# --- worker processes: the same records and figures --------------------------------
+run $EV --data "$T_TMP/corpus/eval.jsonl" --priors "$DM_TEST_SRCDIR/priors" --mode both --families json-person,yes-no,one-word,address --free-tokens 5 --strategy confident,maskgit --threads 1 --json --out "$T_TMP/j1.jsonl"
+expect_rc 0 "one process"
+printf '%s' "$OUT" >"$T_TMP/j1.json"
+run $EV --data "$T_TMP/corpus/eval.jsonl" --priors "$DM_TEST_SRCDIR/priors" --mode both --families json-person,yes-no,one-word,address --free-tokens 5 --strategy confident,maskgit --jobs 3 --json --out "$T_TMP/j3.jsonl"
+expect_rc 0 "--jobs 3"
+printf '%s' "$OUT" >"$T_TMP/j3.json"
+if python3 - "$T_TMP/j1.jsonl" "$T_TMP/j3.jsonl" "$T_TMP/j1.json" "$T_TMP/j3.json" <<'PY'
+import json, sys
+def recs(p):
+    out = []
+    for l in open(p):
+        r = json.loads(l); r.pop("ms"); out.append(r)
+    return out
+a, b = recs(sys.argv[1]), recs(sys.argv[2])
+assert len(a) == 2 * 3 + 2 * 4 and a == b, (len(a), len(b))   # prior: 3 families have a prior; free: 4
+def figs(p):
+    d = json.load(open(p))
+    for c in d["configs"]:
+        c.pop("wall_s")
+        for f in list(c["families"].values()) + [c["overall"]]:
+            f.pop("ms_per_output"); f.pop("decode_ms")
+    return d["configs"], d["comparisons"]
+assert figs(sys.argv[3]) == figs(sys.argv[4])
+assert json.load(open(sys.argv[4]))["jobs"] == 3
+PY
+then ok "--jobs 3 gives the records and figures of one process"; else not_ok "--jobs 3 vs one process"; fi
+run $EV --data "$T_TMP/known.jsonl" --priors "$P" --jobs 0
+expect_rc 2 "bad --jobs"
+mkdir -p "$T_TMP/badmodel"
+cp "$M/config.json" "$T_TMP/badmodel/"
+printf 'not safetensors' >"$T_TMP/badmodel/model.safetensors"
+for j in 1 2; do
+  run eval --model "$T_TMP/badmodel" --tokenizer "$TOK" --data "$T_TMP/known.jsonl" --priors "$P" -q --jobs $j
+  expect_rc 4 "a corrupt model with --jobs $j"
+  expect_out_empty "no report after a failure (--jobs $j)"
+done
+
 # --- errors --------------------------------------------------------------------------
 run $EV --priors "$P"
 expect_rc 2 "no --data"
