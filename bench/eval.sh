@@ -32,8 +32,9 @@ print("bench-eval: %d outputs in %.1f s (model load and prior compilation includ
 for c in d["configs"]:
     o = c["overall"]
     per_nfe = o["decode_ms"] / o["nfe"] if o["nfe"] else 0
-    print("  %-5s %-9s %4d outputs  %7.1f ms/output  %5.1f NFE/output  %5.2f ms/NFE  prompt %.0f + canvas %.0f tokens"
-          "  -> 2400 outputs (300 x 8 families): %.1f min" % (
-              c["mode"], c["strategy"], o["n"], o["ms_per_output"], o["nfe"] / o["n"], per_nfe,
+    print("  %-5s %-9s %4d outputs  %7.1f ms/output (model %.0f%%, constraints %.1f%%)  %5.1f NFE/output  %5.2f ms/NFE"
+          "  prompt %.0f + canvas %.0f tokens  -> 2400 outputs (300 x 8 families): %.1f min" % (
+              c["mode"], c["strategy"], o["n"], o["ms_per_output"], 100 * o["model_ms"] / o["decode_ms"],
+              100 * o["constraint_ms"] / o["decode_ms"], o["nfe"] / o["n"], per_nfe,
               o["prompt_tokens"] / o["n"], o["canvas_tokens"] / o["n"], o["ms_per_output"] * 2400 / 60000))
 PY

@@ -73,6 +73,7 @@ typedef struct eval_acc {
   long n, valid, exact, early, no_eos, eos;
   long nfe, generated, canvas_tokens, prompt_tokens;
   double ms;                  /* decode time */
+  double model_ms, constraint_ms; /* of which: model calls, canvas work */
   int nfields, capfields;
   char **field_names;         /* malloc'd */
   long *field_ok;             /* outputs with the field right */
@@ -143,7 +144,8 @@ typedef int (*eval_sink)(void *user, cJSON *rec);
  * settings dp) whose position among the selected ones is job modulo njobs, scoring
  * each into a record: config, index (in the set), line, family, prior, mode,
  * strategy, text, got, valid, exact, fields_ok, nfe, generated_tokens,
- * canvas_tokens, prompt_tokens, ms, and eos, early in free mode. Returns an exit
+ * canvas_tokens, prompt_tokens, ms, model_ms, constraint_ms, and eos, early in free
+ * mode. Returns an exit
  * code (decode errors name the data line on stderr). */
 int dm_eval_run_cfg(eval_run *R, int cfg_index, eval_mode mode, const dm_decode_params *dp, int job, int njobs,
                     eval_sink sink, void *user);

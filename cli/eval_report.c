@@ -48,12 +48,13 @@ static int num(const cJSON *rec, const char *key, double *v) {
 }
 
 int dm_eval_acc_add_record(eval_acc *a, const cJSON *rec) {
-  double valid, exact, nfe, gen, canvas, prompt, ms, eos = 0, early = 0;
+  double valid, exact, nfe, gen, canvas, prompt, ms, mms, cms, eos = 0, early = 0;
   const cJSON *fo = cJSON_GetObjectItemCaseSensitive(rec, "fields_ok");
   const cJSON *mode = cJSON_GetObjectItemCaseSensitive(rec, "mode");
   if (num(rec, "valid", &valid) || num(rec, "exact", &exact) || num(rec, "nfe", &nfe) ||
       num(rec, "generated_tokens", &gen) || num(rec, "canvas_tokens", &canvas) ||
-      num(rec, "prompt_tokens", &prompt) || num(rec, "ms", &ms) || !cJSON_IsObject(fo) || !cJSON_IsString(mode))
+      num(rec, "prompt_tokens", &prompt) || num(rec, "ms", &ms) || num(rec, "model_ms", &mms) ||
+      num(rec, "constraint_ms", &cms) || !cJSON_IsObject(fo) || !cJSON_IsString(mode))
     return DM_EINVAL;
   int is_free = strcmp(mode->valuestring, "free") == 0;
   if (is_free && (num(rec, "eos", &eos) || num(rec, "early", &early))) return DM_EINVAL;
@@ -68,6 +69,8 @@ int dm_eval_acc_add_record(eval_acc *a, const cJSON *rec) {
   a->canvas_tokens += (long)canvas;
   a->prompt_tokens += (long)prompt;
   a->ms += ms;
+  a->model_ms += mms;
+  a->constraint_ms += cms;
   for (const cJSON *f = fo->child; f; f = f->next) {
     int k = field_slot(a, f->string);
     if (k < 0) return DM_ENOMEM;
@@ -89,6 +92,8 @@ int dm_eval_acc_merge(eval_acc *a, const eval_acc *b) {
   a->canvas_tokens += b->canvas_tokens;
   a->prompt_tokens += b->prompt_tokens;
   a->ms += b->ms;
+  a->model_ms += b->model_ms;
+  a->constraint_ms += b->constraint_ms;
   for (int i = 0; i < b->nfields; i++) {
     int k = field_slot(a, b->field_names[i]);
     if (k < 0) return DM_ENOMEM;
@@ -186,6 +191,8 @@ static cJSON *acc_json(const eval_acc *a, eval_mode m) {
   cJSON_AddNumberToObject(o, "prompt_tokens", (double)a->prompt_tokens);
   cJSON_AddNumberToObject(o, "ms_per_output", a->n ? a->ms / a->n : 0.0);
   cJSON_AddNumberToObject(o, "decode_ms", a->ms);
+  cJSON_AddNumberToObject(o, "model_ms", a->model_ms);
+  cJSON_AddNumberToObject(o, "constraint_ms", a->constraint_ms);
   cJSON *fl = cJSON_AddObjectToObject(o, "fields");
   for (int k = 0; k < a->nfields; k++) cJSON_AddNumberToObject(fl, a->field_names[k], rate(a->field_ok[k], a->field_n[k]));
   return o;

@@ -287,6 +287,8 @@ static int run_one(eval_run *R, int k, long j, void *user) {
   cJSON_AddNumberToObject(o, "canvas_tokens", go.st.canvas_tokens);
   cJSON_AddNumberToObject(o, "prompt_tokens", go.st.prompt_tokens);
   cJSON_AddNumberToObject(o, "ms", go.st.total_ms);
+  cJSON_AddNumberToObject(o, "model_ms", go.st.model_ms);
+  cJSON_AddNumberToObject(o, "constraint_ms", go.st.constraint_ms);
   if (a->mode == EVAL_FREE) {
     cJSON_AddBoolToObject(o, "eos", eos);
     cJSON_AddBoolToObject(o, "early", early);

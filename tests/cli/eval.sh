@@ -88,7 +88,7 @@ expect_out_has "confident vs maskgit, prior mode" "table: the comparison"
 expect_out_has "per-field accuracy:" "table: per-field accuracy"
 run $EV --data "$T_TMP/known.jsonl" --priors "$P" --mode prior --strategy confident,maskgit --json
 json_has 'len(d["configs"]) == 2 and len(d["comparisons"]) == 1 and all(k in d["comparisons"][0] for k in ["mode","exact_match_confident","exact_match_maskgit","accuracy_diff_points","nfe_per_token_confident","nfe_per_token_maskgit","nfe_ratio","accept_nfe","accept_accuracy"])' "--json: comparison keys"
-json_has 'all(k in d["configs"][0]["overall"] for k in ["n","exact_match","valid","nfe_per_token","nfe","generated_tokens","canvas_tokens","prompt_tokens","ms_per_output","decode_ms","fields"]) and all(k in d for k in ["configs","comparisons","data","model","outputs","wall_s"])' "--json: figure keys"
+json_has 'all(k in d["configs"][0]["overall"] for k in ["n","exact_match","valid","nfe_per_token","nfe","generated_tokens","canvas_tokens","prompt_tokens","ms_per_output","decode_ms","model_ms","constraint_ms","fields"]) and all(k in d for k in ["configs","comparisons","data","model","outputs","wall_s"])' "--json: figure keys"
 json_has 'd["configs"][0]["overall"]["generated_tokens"] >= 6 and d["configs"][0]["overall"]["nfe"] == 0 and d["outputs"] == 12' "--json: single-answer priors need no model call (NFE 0), counts add up"
 
 # --- free mode: records against the figures and an independent scoring -------------
@@ -165,7 +165,9 @@ import json, sys
 def recs(p):
     out = []
     for l in open(p):
-        r = json.loads(l); r.pop("ms"); out.append(r)
+        r = json.loads(l)
+        for k in ("ms", "model_ms", "constraint_ms"): r.pop(k)
+        out.append(r)
     return out
 a, b = recs(sys.argv[1]), recs(sys.argv[2])
 assert len(a) == 2 * 3 + 2 * 4 and a == b, (len(a), len(b))   # prior: 3 families have a prior; free: 4
@@ -174,7 +176,7 @@ def figs(p):
     for c in d["configs"]:
         c.pop("wall_s")
         for f in list(c["families"].values()) + [c["overall"]]:
-            f.pop("ms_per_output"); f.pop("decode_ms")
+            for k in ("ms_per_output", "decode_ms", "model_ms", "constraint_ms"): f.pop(k)
     return d["configs"], d["comparisons"]
 assert figs(sys.argv[3]) == figs(sys.argv[4])
 assert json.load(open(sys.argv[4]))["jobs"] == 3
