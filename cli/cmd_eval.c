@@ -1,14 +1,12 @@
 /* dimple eval — held-out evaluation of a model: structure priors vs free generation,
- * decoding strategies; options, worker processes, collecting the records, report. */
+ * decoding strategies; options, collecting the records (here or from worker
+ * processes, cli/eval_jobs.c), the report. */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "eval.h"
@@ -191,17 +189,6 @@ static int collect(void *user, cJSON *rec) {
   return DM_EXIT_OK;
 }
 
-/* A worker's sink: one compact JSON line a record on its pipe. */
-static int pipe_sink(void *user, cJSON *rec) {
-  FILE *f = user;
-  char *s = cJSON_PrintUnformatted(rec);
-  cJSON_Delete(rec);
-  if (!s) return DM_EXIT_RUNTIME;
-  int bad = fputs(s, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0;
-  cJSON_free(s);
-  return bad ? DM_EXIT_RUNTIME : DM_EXIT_OK;
-}
-
 /* Everything a run is set up with. */
 typedef struct eval_opts {
   const char *mdir;
@@ -228,13 +215,6 @@ static int work(eval_run *R, const eval_opts *o, eval_cfg *cfgs, int ncfg, int j
   return ex;
 }
 
-typedef struct worker {
-  pid_t pid;
-  int fd;
-  char *buf;
-  size_t len, cap;
-} worker;
-
 /* One line from a worker: a record or a configuration's wall time. */
 static int take_line(collector *C, char *line) {
   cJSON *o = cJSON_Parse(line);
@@ -253,114 +233,19 @@ static int take_line(collector *C, char *line) {
   return collect(C, o);
 }
 
-/* Fork njobs workers (after the priors are compiled: they inherit them) and collect
- * their records; returns the first failure's exit code. */
-static int run_jobs(eval_run *R, const eval_opts *o, collector *C) {
-  int n = o->jobs, ex = DM_EXIT_OK;
-  worker *w = calloc((size_t)n, sizeof *w);
-  if (!w) return DM_EXIT_RUNTIME;
-  fflush(NULL);
-  int started = 0;
-  for (; started < n; started++) {
-    int fds[2];
-    if (pipe(fds) != 0) break;
-    pid_t pid = fork();
-    if (pid < 0) {
-      close(fds[0]);
-      close(fds[1]);
-      break;
-    }
-    if (pid == 0) { /* the worker */
-      close(fds[0]);
-      for (int k = 0; k < started; k++) close(w[k].fd);
-      FILE *f = fdopen(fds[1], "w");
-      int code = f ? work(R, o, C->cfgs, C->ncfg, started, n, pipe_sink, f, f) : DM_EXIT_RUNTIME;
-      if (f && fclose(f) != 0 && !code) code = DM_EXIT_RUNTIME;
-      _exit(code);
-    }
-    close(fds[1]);
-    w[started].pid = pid;
-    w[started].fd = fds[0];
-  }
-  if (started < n) {
-    fprintf(stderr, "dimple " CMD ": error: cannot start worker %d: %s [DM_EIO]\n", started + 1, strerror(errno));
-    ex = DM_EXIT_RUNTIME;
-  }
-  struct pollfd *pf = calloc((size_t)n, sizeof *pf);
-  int open_n = started;
-  while (open_n > 0 && !ex && pf) {
-    int m = 0;
-    for (int k = 0; k < started; k++)
-      if (w[k].fd >= 0) pf[m++] = (struct pollfd){.fd = w[k].fd, .events = POLLIN};
-    if (poll(pf, (nfds_t)m, -1) < 0) {
-      if (errno == EINTR) continue;
-      ex = DM_EXIT_RUNTIME;
-      break;
-    }
-    for (int k = 0; k < started && !ex; k++) {
-      if (w[k].fd < 0) continue;
-      int ready = 0;
-      for (int q = 0; q < m; q++)
-        if (pf[q].fd == w[k].fd && pf[q].revents) ready = 1;
-      if (!ready) continue;
-      if (w[k].cap - w[k].len < 65536) {
-        size_t cap = w[k].cap ? w[k].cap * 2 : 131072;
-        char *nb = realloc(w[k].buf, cap);
-        if (!nb) {
-          ex = DM_EXIT_RUNTIME;
-          break;
-        }
-        w[k].buf = nb;
-        w[k].cap = cap;
-      }
-      ssize_t got = read(w[k].fd, w[k].buf + w[k].len, w[k].cap - w[k].len - 1);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) { /* the worker is done: its status decides */
-        close(w[k].fd);
-        w[k].fd = -1;
-        open_n--;
-        int st = 0;
-        waitpid(w[k].pid, &st, 0);
-        w[k].pid = 0;
-        if (!WIFEXITED(st)) {
-          fprintf(stderr, "dimple " CMD ": error: worker %d died (signal %d) [DM_EINTERNAL]\n", k + 1,
-                  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-          ex = DM_EXIT_RUNTIME;
-        } else if (WEXITSTATUS(st)) {
-          ex = WEXITSTATUS(st);
-        } else if (w[k].len) {
-          fprintf(stderr, "dimple " CMD ": error: worker %d ended mid-line [DM_EINTERNAL]\n", k + 1);
-          ex = DM_EXIT_RUNTIME;
-        }
-        continue;
-      }
-      w[k].len += (size_t)got;
-      size_t start = 0;
-      for (size_t i = 0; i < w[k].len && !ex; i++) {
-        if (w[k].buf[i] != '\n') continue;
-        w[k].buf[i] = 0;
-        ex = take_line(C, w[k].buf + start);
-        start = i + 1;
-      }
-      memmove(w[k].buf, w[k].buf + start, w[k].len - start);
-      w[k].len -= start;
-    }
-  }
-  if (!pf) ex = DM_EXIT_RUNTIME;
-  for (int k = 0; k < started; k++) { /* on failure, stop the others */
-    if (w[k].fd >= 0) close(w[k].fd);
-    if (w[k].pid > 0) {
-      if (ex) kill(w[k].pid, SIGTERM);
-      int st;
-      waitpid(w[k].pid, &st, 0);
-      if (!ex && (!WIFEXITED(st) || WEXITSTATUS(st))) ex = WIFEXITED(st) ? WEXITSTATUS(st) : DM_EXIT_RUNTIME;
-    }
-    free(w[k].buf);
-  }
-  free(pf);
-  free(w);
-  return ex;
+/* Worker job of njobs (a forked process): records and wall times as lines on out. */
+typedef struct job_ctx {
+  eval_run *R;
+  const eval_opts *o;
+  collector *C;
+} job_ctx;
+
+static int job_main(void *ctx, int job, int njobs, FILE *out) {
+  job_ctx *j = ctx;
+  return work(j->R, j->o, j->C->cfgs, j->C->ncfg, job, njobs, dm_eval_line_sink, out, out);
 }
+
+static int job_line(void *user, char *line) { return take_line(user, line); }
 
 static int write_records(collector *C, const char *outp) {
   FILE *f = fopen(outp, "w");
@@ -541,7 +426,8 @@ int dm_cmd_eval(int argc, char **argv) {
     fclose(f);
   }
   C.t0 = C.last = dm_cli_now_ms();
-  if (o.jobs > 1) ex = run_jobs(&R, &o, &C);
+  job_ctx jc = {&R, &o, &C};
+  if (o.jobs > 1) ex = dm_eval_jobs_run(o.jobs, job_main, &jc, job_line, &C);
   else ex = work(&R, &o, cfgs, ncfg, 0, 1, collect, &C, NULL);
   if (!ex && !quiet) progress(&C, "done", 1);
   if (!quiet && C.tty) fputc('\n', stderr);

@@ -150,6 +150,18 @@ typedef int (*eval_sink)(void *user, cJSON *rec);
 int dm_eval_run_cfg(eval_run *R, int cfg_index, eval_mode mode, const dm_decode_params *dp, int job, int njobs,
                     eval_sink sink, void *user);
 
+/* Worker processes (cli/eval_jobs.c). job(ctx, k, njobs, out) runs in the k-th of
+ * njobs forked processes (fork after everything read-only is set up, before any
+ * thread is started) and writes lines to out; its return value is the process's exit
+ * code. The parent passes each line (NUL-terminated, without the newline) to
+ * take(user, line). Returns the first failure's exit code (a failing worker stops
+ * the others); 0 when every worker ended with 0. */
+typedef int (*eval_job_fn)(void *ctx, int job, int njobs, FILE *out);
+typedef int (*eval_line_fn)(void *user, char *line);
+int dm_eval_jobs_run(int njobs, eval_job_fn job, void *ctx, eval_line_fn take, void *user);
+/* An eval_sink writing each record as one compact JSON line on the FILE *user. */
+int dm_eval_line_sink(void *user, cJSON *rec);
+
 /* The readable table on f; the figures as a JSON object (caller frees). */
 void dm_eval_report_print(FILE *f, const eval_set *s, const eval_cfg *cfgs, int ncfg);
 cJSON *dm_eval_report_json(const eval_set *s, const eval_cfg *cfgs, int ncfg);

@@ -21,6 +21,7 @@ cli_dimple_SOURCES = \
 	cli/eval.h \
 	cli/eval_data.c \
 	cli/eval_run.c \
+	cli/eval_jobs.c \
 	cli/eval_score.c \
 	cli/eval_report.c \
 	cli/spec.c \
