@@ -85,6 +85,8 @@ int dm_cmd_tokenize(int argc, char **argv);
 int dm_cmd_detokenize(int argc, char **argv);
 int dm_cmd_logits(int argc, char **argv);
 int dm_cmd_generate(int argc, char **argv);
+int dm_cmd_eval(int argc, char **argv);
+extern const char dm_cmd_eval_help[]; /* cli/cmd_eval.c */
 int dm_cmd_bench(int argc, char **argv);
 int dm_cmd_train_tokenizer(int argc, char **argv);
 int dm_cmd_train(int argc, char **argv);

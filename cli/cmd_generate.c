@@ -4,66 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gen.h"
-
-#ifndef DM_PKGDATADIR
-#define DM_PKGDATADIR ""
-#endif
-#ifndef DM_SRCDIR
-#define DM_SRCDIR ""
-#endif
-
-static int is_model_dir(const char *dir) {
-  size_t n = strlen(dir) + sizeof "/config.json";
-  char *path = malloc(n);
-  struct stat sb;
-  int ok = 0;
-  if (path) {
-    snprintf(path, n, "%s/config.json", dir);
-    ok = stat(path, &sb) == 0;
-  }
-  free(path);
-  return ok;
-}
-
-/* --model, else $DIMPLE_MODEL, else models/default in the installed data or the
- * source tree. NULL when none is found. */
-static const char *find_model(const char *given) {
-  if (given) return given;
-  const char *e = getenv("DIMPLE_MODEL");
-  if (e && *e) return e;
-  static char buf[8192];
-  const char *roots[2] = {DM_PKGDATADIR, DM_SRCDIR};
-  for (int i = 0; i < 2; i++) {
-    if (!roots[i][0]) continue;
-    snprintf(buf, sizeof buf, "%s/models/default", roots[i]);
-    if (is_model_dir(buf)) return buf;
-  }
-  return NULL;
-}
-
-static int parse_int(const char *opt, const char *s, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || errno || v < lo || v > hi)
-    return dm_cli_usage_error(CMD, "%s wants an integer from %ld to %ld, not '%s'", opt, lo, hi, s);
-  *out = v;
-  return 0;
-}
-
-static int parse_num(const char *opt, const char *s, double lo, double hi, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (end == s || *end || errno || !(v >= lo && v <= hi))
-    return dm_cli_usage_error(CMD, "%s wants a number from %g to %g, not '%s'", opt, lo, hi, s);
-  *out = v;
-  return 0;
-}
 
 int dm_cmd_generate(int argc, char **argv) {
   static const struct option opts[] = {
@@ -103,17 +46,17 @@ int dm_cmd_generate(int argc, char **argv) {
         break;
       case 'p': r.prompt = optarg; break;
       case 'F': prompt_file = optarg; break;
-      case 'n': if (parse_int("--max-tokens", optarg, 1, 4096, &lv)) return DM_EXIT_USAGE; r.max_tokens = (int)lv; break;
+      case 'n': if (dm_gen_parse_int(CMD, "--max-tokens", optarg, 1, 4096, &lv)) return DM_EXIT_USAGE; r.max_tokens = (int)lv; break;
       case 'S':
         if (dm_strategy_parse(optarg, &r.dp.strategy))
           return dm_cli_usage_error(CMD, "unknown strategy '%s' (confident, maskgit, margin, entropy, random, blocks, fastdllm)", optarg);
         break;
-      case 'x': if (parse_num("--threshold", optarg, 0, 1, &r.dp.threshold)) return DM_EXIT_USAGE; break;
-      case 'k': if (parse_int("--steps", optarg, 1, 1 << 20, &lv)) return DM_EXIT_USAGE; r.dp.steps = (int)lv; break;
-      case 'b': if (parse_int("--block-length", optarg, 1, 4096, &lv)) return DM_EXIT_USAGE; r.dp.block_length = (int)lv; break;
-      case 'e': if (parse_num("--temperature", optarg, 0, 100, &r.dp.temperature)) return DM_EXIT_USAGE; break;
-      case 'K': if (parse_int("--top-k", optarg, 0, 1 << 20, &lv)) return DM_EXIT_USAGE; r.dp.top_k = (int)lv; break;
-      case 'N': if (parse_num("--top-p", optarg, 1e-9, 1, &r.dp.top_p)) return DM_EXIT_USAGE; break;
+      case 'x': if (dm_gen_parse_num(CMD, "--threshold", optarg, 0, 1, &r.dp.threshold)) return DM_EXIT_USAGE; break;
+      case 'k': if (dm_gen_parse_int(CMD, "--steps", optarg, 1, 1 << 20, &lv)) return DM_EXIT_USAGE; r.dp.steps = (int)lv; break;
+      case 'b': if (dm_gen_parse_int(CMD, "--block-length", optarg, 1, 4096, &lv)) return DM_EXIT_USAGE; r.dp.block_length = (int)lv; break;
+      case 'e': if (dm_gen_parse_num(CMD, "--temperature", optarg, 0, 100, &r.dp.temperature)) return DM_EXIT_USAGE; break;
+      case 'K': if (dm_gen_parse_int(CMD, "--top-k", optarg, 0, 1 << 20, &lv)) return DM_EXIT_USAGE; r.dp.top_k = (int)lv; break;
+      case 'N': if (dm_gen_parse_num(CMD, "--top-p", optarg, 1e-9, 1, &r.dp.top_p)) return DM_EXIT_USAGE; break;
       case 'd': {
         char *end;
         errno = 0;
@@ -130,7 +73,7 @@ int dm_cmd_generate(int argc, char **argv) {
       case 'v': visual = 1; break;
       case 'B': batch = optarg; break;
       case 'o': outp = optarg; break;
-      case 'H': if (parse_int("--threads", optarg, 1, 256, &threads)) return DM_EXIT_USAGE; break;
+      case 'H': if (dm_gen_parse_int(CMD, "--threads", optarg, 1, 256, &threads)) return DM_EXIT_USAGE; break;
       case 'Z': r.dp.renorm_confidence = 1; break;
       case 'h': dm_cli_print_help(dm_command_find(CMD)); return DM_EXIT_OK;
       default:
@@ -148,7 +91,7 @@ int dm_cmd_generate(int argc, char **argv) {
   if (outp && !batch) return dm_cli_usage_error(CMD, "--out goes with --batch");
   if (batch && (r.prompt || prompt_file)) return dm_cli_usage_error(CMD, "--batch takes the prompts from its lines");
 
-  const char *mdir = find_model(model);
+  const char *mdir = dm_gen_find_model(model);
   if (!mdir) {
     fprintf(stderr, "dimple " CMD ": error: no model: pass --model DIR (a diffusion LM checkpoint directory) or set DIMPLE_MODEL [DM_EMODEL]\n");
     return DM_EXIT_MODEL;
@@ -169,40 +112,8 @@ int dm_cmd_generate(int argc, char **argv) {
   int ex = DM_EXIT_OK, rc;
   dm_error err;
   dm_error_clear(&err);
-  if (!tfile && !is_model_dir(mdir)) {
-    fprintf(stderr, "dimple " CMD ": error: %s: not a model directory (no config.json) [DM_EMODEL]\n", mdir);
-    ex = DM_EXIT_MODEL;
-    goto out;
-  }
-  ex = dm_cli_load_tokenizer(CMD, tfile ? NULL : mdir, tfile, &g.tok);
-  if (ex) {
-    if (ex == DM_EXIT_USAGE && !tfile) { /* the model dir lacks its tokenizer */
-      fprintf(stderr, "dimple " CMD ": the model directory needs a tokenizer.json, or pass --tokenizer FILE\n");
-      ex = DM_EXIT_MODEL;
-    }
-    goto out;
-  }
-  dm_model_params mp = dm_model_default_params();
-  mp.n_threads = (int)threads;
-  rc = dm_model_load(mdir, &mp, &g.model, &err);
-  if (rc) {
-    ex = dm_cli_fail(CMD, rc, &err);
-    goto out;
-  }
-  dm_model_info info;
-  dm_model_info_get(g.model, &info);
-  if (info.vocab < dm_tokenizer_vocab_size(g.tok)) {
-    fprintf(stderr, "dimple " CMD ": error: %s: the model's vocabulary (%d) is smaller than the tokenizer's (%d); "
-            "they do not belong together [DM_EMODEL]\n", mdir, info.vocab, (int)dm_tokenizer_vocab_size(g.tok));
-    ex = DM_EXIT_MODEL;
-    goto out;
-  }
-  rc = dm_logits_source_model(g.model, prefill, dm_tokenizer_special_id(g.tok, DM_SPECIAL_MASK), &g.src, &err);
-  if (!rc) rc = dm_prior_env_new(g.tok, &g.env, &err);
-  if (rc) {
-    ex = dm_cli_fail(CMD, rc, &err);
-    goto out;
-  }
+  ex = dm_gen_ctx_open(&g, CMD, mdir, tfile, (int)threads, prefill);
+  if (ex) goto out;
   g.progress = progress && isatty(2);
   g.visual = visual && isatty(2) && !batch;
   if (batch) {

@@ -63,6 +63,7 @@ const dm_command dm_commands[] = {
    "  dimple generate --model ~/models/Dream-v0-Instruct-7B --prior priors/contact-card.yaml \\\n"
    "      -p 'Ada Lovelace, ada@example.org, +44 20 7946 0958'\n",
    dm_cmd_generate},
+  {"eval", "measure a model on held-out examples: priors vs free, strategies", dm_cmd_eval_help, dm_cmd_eval},
   {"compile", "compile a format spec into a canvas and show it",
    "Usage: dimple compile (SPEC.json | SPEC.re | SPEC.tmpl | SPEC.yaml | --schema FILE |\n"
    "                       --regex RE | --template T | --prior FILE)\n"

@@ -1,4 +1,4 @@
-/* dimple generate: one request (spec from the cache, prompt, decode, result). */
+/* dimple generate / eval: one request (spec from the cache, prompt, decode, result). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,12 +6,12 @@
 
 #include "gen.h"
 
-static int spec_get(gen_ctx *g, const gen_req *r, dm_cli_spec **out, dm_error *err) {
-  const char *v = r->spec ? r->spec : "";
-  int mt = (r->kind == 'r' || r->kind == 0) ? r->max_tokens : 0;
+int dm_gen_spec(gen_ctx *g, char kind, const char *value, int max_tokens, dm_cli_spec **out, dm_error *err) {
+  const char *v = value ? value : "";
+  int mt = (kind == 'r' || kind == 0) ? max_tokens : 0;
   for (int i = 0; i < g->nspecs; i++) {
     spec_entry *s = &g->specs[i];
-    if (s->kind == r->kind && s->max_tokens == mt && strcmp(s->value, v) == 0) {
+    if (s->kind == kind && s->max_tokens == mt && strcmp(s->value, v) == 0) {
       int rc = dm_canvas_reset(s->spec.canvas);
       if (rc) return dm_error_set(err, rc, "cannot reset the canvas");
       *out = &s->spec;
@@ -23,9 +23,9 @@ static int spec_get(gen_ctx *g, const gen_req *r, dm_cli_spec **out, dm_error *e
   g->specs = ns;
   spec_entry *s = &g->specs[g->nspecs];
   memset(s, 0, sizeof *s);
-  int rc = dm_cli_spec_load(g->env, r->kind, v, mt, &s->spec, err);
+  int rc = dm_cli_spec_load(g->env, kind, v, mt, &s->spec, err);
   if (rc) return rc;
-  s->kind = r->kind;
+  s->kind = kind;
   s->max_tokens = mt;
   s->value = strdup(v);
   if (!s->value) {
@@ -122,14 +122,13 @@ static bool on_step(const dm_decode_step *s, const dm_canvas *c, void *user) {
   return true;
 }
 
-/* Run one request; on success *res is a new JSON object (caller frees). */
-int dm_gen_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err) {
-  *res = NULL;
+int dm_gen_run(gen_ctx *g, const gen_req *r, gen_out *out, dm_error *err) {
+  memset(out, 0, sizeof *out);
   double t0 = dm_cli_now_ms();
   dm_cli_spec *spec = NULL;
-  int rc = spec_get(g, r, &spec, err);
+  int rc = dm_gen_spec(g, r->kind, r->spec, r->max_tokens, &spec, err);
   if (rc) return rc;
-  double compile_ms = dm_cli_now_ms() - t0;
+  out->compile_ms = dm_cli_now_ms() - t0;
   int32_t *ids = NULL;
   size_t n = 0;
   rc = prompt_ids(g, r, spec, &ids, &n, err);
@@ -137,19 +136,36 @@ int dm_gen_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err) {
     if (rc == DM_EUNSUPPORTED) dm_error_set(err, rc, "%s (pass --raw-prompt to use the prompt as it is)", err->message);
     return rc;
   }
-  dm_decode_stats st;
   if (g->visual) fputs("\0337", stderr);
   g->nsteps = 0;
-  rc = dm_decode(spec->canvas, ids, (int32_t)n, g->src, &r->dp, &st, on_step, g, err);
+  rc = dm_decode(spec->canvas, ids, (int32_t)n, g->src, &r->dp, &out->st, on_step, g, err);
   if (g->progress) fputc('\n', stderr);
   free(ids);
   if (rc) return rc;
-  char *text = canvas_text(spec->canvas, NULL, 1);
-  if (!text) return dm_error_set(err, DM_ENOMEM, "out of memory");
-  int valid = spec->lang ? dm_lang_match(spec->lang, text, strlen(text), NULL) : 1;
+  out->text = canvas_text(spec->canvas, NULL, 1);
+  if (!out->text) return dm_error_set(err, DM_ENOMEM, "out of memory");
+  out->valid = spec->lang ? dm_lang_match(spec->lang, out->text, strlen(out->text), NULL) : 1;
+  out->generated = generated_tokens(g, spec->canvas);
+  out->spec = spec;
+  return DM_OK;
+}
+
+void dm_gen_out_free(gen_out *o) {
+  if (!o) return;
+  free(o->text);
+  o->text = NULL;
+}
+
+/* Run one request; on success *res is a new JSON object (caller frees). */
+int dm_gen_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err) {
+  *res = NULL;
+  gen_out go;
+  int rc = dm_gen_run(g, r, &go, err);
+  if (rc) return rc;
+  const dm_decode_stats st = go.st;
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "text", text);
-  cJSON_AddBoolToObject(o, "valid", valid);
+  cJSON_AddStringToObject(o, "text", go.text);
+  cJSON_AddBoolToObject(o, "valid", go.valid);
   cJSON_AddNumberToObject(o, "nfe", st.nfe);
   cJSON_AddNumberToObject(o, "steps", st.steps);
   cJSON_AddNumberToObject(o, "forced", st.forced);
@@ -158,17 +174,18 @@ int dm_gen_one(gen_ctx *g, const gen_req *r, cJSON **res, dm_error *err) {
   cJSON_AddNumberToObject(o, "repicked", st.repicked);
   cJSON_AddNumberToObject(o, "max_per_step", st.max_per_step);
   cJSON_AddNumberToObject(o, "tokens", st.canvas_tokens);
-  cJSON_AddNumberToObject(o, "generated_tokens", generated_tokens(g, spec->canvas));
+  cJSON_AddNumberToObject(o, "generated_tokens", go.generated);
   cJSON_AddNumberToObject(o, "prompt_tokens", st.prompt_tokens);
   cJSON_AddNumberToObject(o, "time_ms", st.total_ms);
   cJSON_AddNumberToObject(o, "model_ms", st.model_ms);
   cJSON_AddNumberToObject(o, "constraint_ms", st.constraint_ms);
-  cJSON_AddNumberToObject(o, "compile_ms", compile_ms);
+  cJSON_AddNumberToObject(o, "compile_ms", go.compile_ms);
   cJSON_AddStringToObject(o, "strategy", dm_strategy_name(r->dp.strategy));
   cJSON_AddNumberToObject(o, "seed", (double)r->dp.seed);
   cJSON *ps = cJSON_AddArrayToObject(o, "per_step");
   for (int i = 0; i < g->nsteps; i++) cJSON_AddItemToArray(ps, cJSON_CreateNumber(g->per_step[i]));
-  free(text);
+  int valid = go.valid;
+  dm_gen_out_free(&go);
   *res = o;
   if (!valid) return dm_error_set(err, DM_EINTERNAL, "the output is not in the spec's language (a bug)");
   return DM_OK;

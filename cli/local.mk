@@ -14,8 +14,16 @@ cli_dimple_SOURCES = \
 	cli/cmd_bench.c \
 	cli/cmd_generate.c \
 	cli/gen.h \
+	cli/gen_ctx.c \
 	cli/gen_run.c \
 	cli/gen_batch.c \
+	cli/cmd_eval.c \
+	cli/eval.h \
+	cli/eval_data.c \
+	cli/eval_run.c \
+	cli/eval_jobs.c \
+	cli/eval_score.c \
+	cli/eval_report.c \
 	cli/spec.c \
 	cli/blas_env.c \
 	cli/ids.c \

@@ -135,6 +135,7 @@ check-summary:
 include tests/runtime/tokenizer.mk
 include tests/runtime/model.mk
 include tests/train/bpe.mk
+include tests/cli/eval.mk
 
 # make installcheck (run by make distcheck): build a program against the installed
 # headers and libraries through the installed pkg-config files, and run it.
