@@ -414,12 +414,12 @@ static int split_forward(fill_ctx *x, const part *parts, int np, const uint8_t *
     const part *q = &parts[j];
     for (size_t o = 0; o <= len; o++) {
       if (!rj[o]) continue;
-      if (o > *far) *far = o, *far_part = j;
+      if (o >= *far) *far = o, *far_part = j;
       if (q->slot < 0) {
         size_t m = 0;
         while (m < q->flen && o + m < len && t[o + m] == fixed[q->fbeg + m]) m++;
         if (m == q->flen) rn[o + m] = 1;
-        else if (o + m > *far) *far = o + m, *far_part = j;
+        else if (o + m >= *far) *far = o + m, *far_part = j;
         continue;
       }
       const canvas_slot *s = &c->slots[q->slot];
@@ -447,12 +447,12 @@ static int split_forward(fill_ctx *x, const part *parts, int np, const uint8_t *
       }
       if (check) /* the furthest offset written in the budget, up to where the text left the language */
         while (e > o && !bit_get(ends, e)) e--;
-      if (e > *far) *far = e, *far_part = j;
+      if (e >= *far) *far = e, *far_part = j;
     }
   }
   const uint8_t *last = reach + (size_t)np * (len + 1);
   for (size_t o = 0; o < len; o++)
-    if (last[o] && o > *far) *far = o, *far_part = np;
+    if (last[o] && o >= *far) *far = o, *far_part = np;
   return DM_OK;
 }
 
