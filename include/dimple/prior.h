@@ -157,7 +157,8 @@ int dm_canvas_free_text(dm_prior_env *env, int32_t n, const dm_canvas_params *pa
 /* The EOS token slots are filled with (-1 when the tokenizer has none). */
 int32_t dm_canvas_eos(const dm_canvas *c);
 void dm_canvas_free(dm_canvas *c);
-/* Back to all masks (compiled automata are kept). */
+/* Back to all masks (compiled automata are kept; the feasibility state is copied
+ * from the one made at compile time, so a reset is cheap). */
 int dm_canvas_reset(dm_canvas *c);
 
 int32_t dm_canvas_length(const dm_canvas *c);

@@ -64,6 +64,7 @@ void dm_canvas_free(dm_canvas *c) {
     canvas_slot *s = &c->slots[i];
     free(s->name);
     dm_slot_free(&s->feas);
+    dm_slot_free(&s->init);
     dm_tokauto_free(s->ta);
     dm_dfa_free(s->dfa);
   }
@@ -205,18 +206,28 @@ int dm_canvas_finish(dm_canvas *c, dm_error *err) {
   for (int i = 0; i < c->nslots; i++) {
     canvas_slot *s = &c->slots[i];
     dm_slot_free(&s->feas);
+    dm_slot_free(&s->init);
     int rc = dm_slot_init(&s->feas, s->ta, s->len, NULL);
     if (rc == DM_EINFEASIBLE)
       return dm_error_set_named(err, rc, s->name, "no value fits exactly %d tokens (this slot has no filler)", s->len);
+    if (rc == DM_OK) rc = dm_slot_clone(&s->init, &s->feas);
     if (rc) return dm_error_set(err, rc, "out of memory");
   }
   return DM_OK;
 }
 
+/* Back to all masks: each slot's state is copied from its snapshot of the first set
+ * up (rebuilding it walks every position's state set). */
 int dm_canvas_reset(dm_canvas *c) {
   for (int32_t i = 0; i < c->n; i++)
     if (!c->fixed[i]) c->tok[i] = -1;
-  return dm_canvas_finish(c, NULL);
+  for (int i = 0; i < c->nslots; i++) {
+    canvas_slot *s = &c->slots[i];
+    if (!s->init.lv || !s->feas.lv || s->feas.n != s->init.n || s->feas.qw != s->init.qw)
+      return dm_canvas_finish(c, NULL);
+  }
+  for (int i = 0; i < c->nslots; i++) dm_slot_copy_state(&c->slots[i].feas, &c->slots[i].init);
+  return DM_OK;
 }
 
 int32_t dm_canvas_length(const dm_canvas *c) { return c->n; }

@@ -26,6 +26,7 @@ typedef struct canvas_slot {
   dm_dfa *dfa;       /* owned */
   dm_tokauto *ta;    /* owned */
   dm_slot feas;
+  dm_slot init;      /* feas with every position a mask (dm_canvas_reset copies it); n 0 when not made */
   int32_t min_tokens;
 } canvas_slot;
 

@@ -18,7 +18,10 @@
  *    positions take part as they are.
  * 3. Left to right, each masked position takes the longest token that is a prefix of
  *    the rest of the piece, keeps the table's promise and that the canvas accepts
- *    (dm_canvas_commit); past the piece, filler (one space, or EOS).
+ *    (dm_canvas_commit); past the piece, filler (one space, or EOS). A slot with no
+ *    commits takes its whole plan at once (one set-up of its feasibility state,
+ *    which checks the plan; a commit per position costs a pass over the slot each);
+ *    should that check refuse it, the slot goes token by token with commits.
  *
  * Prefix candidates come from walking the vocabulary trie along the text; child
  * lookup goes through a hash of (node, byte) built once per environment. */
@@ -269,9 +272,58 @@ static bool slot_table(fill_ctx *x, const canvas_slot *s, size_t beg, size_t end
 }
 
 /* Write text[beg, end) into slot si, then filler. */
+/* The fast path for a slot without commits: plan every token from the table (the
+ * same choices as the commit loop: longest prefix token that keeps the table's
+ * promise, lowest id among tokens with the same bytes, then one space or EOS), then
+ * set the slot's feasibility state up once with all of them, which checks the plan
+ * against the token automaton. Returns DM_OK, DM_ENOMEM, or DM_EINFEASIBLE when the
+ * plan is not taken (the slot is then back to all masks). */
+static int plan_slot(fill_ctx *x, canvas_slot *s, size_t beg, size_t end) {
+  dm_canvas *c = x->c;
+  const dm_vocab *v = c->env->vocab;
+  const uint8_t *p = x->text;
+  int32_t n = s->len;
+  int32_t *plan = malloc((size_t)(n ? n : 1) * sizeof *plan);
+  if (!plan) return DM_ENOMEM;
+  int32_t space = -1, sp = x->ix->root[' '];
+  if (sp >= 0 && v->node_tok_off[sp] < v->node_tok_off[sp + 1]) space = v->node_toks[v->node_tok_off[sp]];
+  size_t o = beg;
+  int rc = DM_OK;
+  for (int32_t k = 0; k < n && rc == DM_OK; k++) {
+    const uint64_t *g = x->F + (size_t)(k + 1) * x->W;
+    plan[k] = -1;
+    if (o == end) {
+      plan[k] = s->filler == 2 ? c->env->eos : s->filler == 1 ? space : -1;
+    } else {
+      int32_t node = 0;
+      size_t l = 0;
+      for (size_t d = 0; d < x->maxl && o + d < end && (node = ix_child(x->ix, node, p[o + d])) >= 0; d++)
+        if (v->node_tok_off[node] < v->node_tok_off[node + 1] && bit_get(g, o + d + 1)) {
+          plan[k] = v->node_toks[v->node_tok_off[node]];
+          l = d + 1;
+        }
+      o += l;
+    }
+    if (plan[k] < 0) rc = DM_EINFEASIBLE;
+  }
+  if (rc == DM_OK) {
+    dm_slot_free(&s->feas);
+    rc = dm_slot_init(&s->feas, s->ta, n, plan);
+    if (rc == DM_OK) {
+      memcpy(c->tok + s->start, plan, (size_t)n * sizeof *plan);
+    } else {
+      dm_slot_free(&s->feas);
+      int rc2 = dm_slot_init(&s->feas, s->ta, n, NULL);
+      if (rc2) rc = rc2;
+    }
+  }
+  free(plan);
+  return rc;
+}
+
 static int fill_slot(fill_ctx *x, int si, size_t beg, size_t end) {
   dm_canvas *c = x->c;
-  const canvas_slot *s = &c->slots[si];
+  canvas_slot *s = &c->slots[si];
   const dm_vocab *v = c->env->vocab;
   const uint8_t *p = x->text;
   size_t W = x->W;
@@ -288,6 +340,11 @@ static int fill_slot(fill_ctx *x, int si, size_t beg, size_t end) {
               "slot %s (positions %d-%d): the tokens already committed there cannot be completed to write \"%.*s\"",
               s->name, s->start, s->start + n - 1, (int)(end - beg > 60 ? 60 : end - beg), (const char *)p + beg);
     goto out;
+  }
+  if (!slot_has_commits(c, s)) {
+    rc = plan_slot(x, s, beg, end);
+    if (rc != DM_EINFEASIBLE) goto out;
+    rc = DM_OK; /* the plan was refused: commit token by token, trying the alternatives */
   }
   size_t o = beg;
   for (int32_t k = 0; k < n; k++) {
@@ -357,12 +414,12 @@ static int split_forward(fill_ctx *x, const part *parts, int np, const uint8_t *
     const part *q = &parts[j];
     for (size_t o = 0; o <= len; o++) {
       if (!rj[o]) continue;
-      if (o > *far) *far = o, *far_part = j;
+      if (o >= *far) *far = o, *far_part = j;
       if (q->slot < 0) {
         size_t m = 0;
         while (m < q->flen && o + m < len && t[o + m] == fixed[q->fbeg + m]) m++;
         if (m == q->flen) rn[o + m] = 1;
-        else if (o + m > *far) *far = o + m, *far_part = j;
+        else if (o + m >= *far) *far = o + m, *far_part = j;
         continue;
       }
       const canvas_slot *s = &c->slots[q->slot];
@@ -390,12 +447,12 @@ static int split_forward(fill_ctx *x, const part *parts, int np, const uint8_t *
       }
       if (check) /* the furthest offset written in the budget, up to where the text left the language */
         while (e > o && !bit_get(ends, e)) e--;
-      if (e > *far) *far = e, *far_part = j;
+      if (e >= *far) *far = e, *far_part = j;
     }
   }
   const uint8_t *last = reach + (size_t)np * (len + 1);
   for (size_t o = 0; o < len; o++)
-    if (last[o] && o > *far) *far = o, *far_part = np;
+    if (last[o] && o >= *far) *far = o, *far_part = np;
   return DM_OK;
 }
 

@@ -118,6 +118,29 @@ void dm_slot_free(dm_slot *s) {
   memset(s, 0, sizeof *s);
 }
 
+int dm_slot_clone(dm_slot *d, const dm_slot *s) {
+  memset(d, 0, sizeof *d);
+  d->ta = s->ta;
+  d->n = s->n;
+  d->qw = s->qw;
+  d->tok = malloc((size_t)(s->n ? s->n : 1) * sizeof *d->tok);
+  d->fw = malloc((size_t)(s->n + 1) * s->qw * sizeof *d->fw);
+  d->lv = malloc((size_t)(s->n + 1) * s->qw * sizeof *d->lv);
+  d->tmp = calloc(s->qw ? s->qw : 1, sizeof *d->tmp);
+  if (!d->tok || !d->fw || !d->lv || !d->tmp) {
+    dm_slot_free(d);
+    return DM_ENOMEM;
+  }
+  dm_slot_copy_state(d, s);
+  return DM_OK;
+}
+
+void dm_slot_copy_state(dm_slot *d, const dm_slot *s) {
+  memcpy(d->tok, s->tok, (size_t)s->n * sizeof *d->tok);
+  memcpy(d->fw, s->fw, (size_t)(s->n + 1) * s->qw * sizeof *d->fw);
+  memcpy(d->lv, s->lv, (size_t)(s->n + 1) * s->qw * sizeof *d->lv);
+}
+
 bool dm_slot_feasible(const dm_slot *s) { return s->lv && has(LV(s, 0), 0); }
 
 bool dm_slot_allows(dm_slot *s, int32_t pos, int32_t tok) {

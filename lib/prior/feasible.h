@@ -37,6 +37,13 @@ typedef struct dm_slot {
 int dm_slot_init(dm_slot *slot, dm_tokauto *ta, int32_t n, const int32_t *fixed);
 void dm_slot_free(dm_slot *slot);
 
+/* A copy of src's state (positions, forward and live sets) in a new slot *dst
+ * (released with dm_slot_free; no memo). DM_OK / DM_ENOMEM. */
+int dm_slot_clone(dm_slot *dst, const dm_slot *src);
+/* Put src's state into dst, both set up for the same automaton and length (dst's
+ * memo is kept: it is keyed by the live sets' content). */
+void dm_slot_copy_state(dm_slot *dst, const dm_slot *src);
+
 /* The slot can still be completed. */
 bool dm_slot_feasible(const dm_slot *slot);
 
