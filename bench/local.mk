@@ -7,6 +7,7 @@ include bench/prior.mk
 include bench/decode.mk
 include bench/bpe.mk
 include bench/eval.mk
+include bench/train.mk
 bench: all $(BENCH_TARGETS)
 	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
 .PHONY: bench $(BENCH_TARGETS)

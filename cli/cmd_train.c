@@ -58,13 +58,14 @@ int dm_cmd_train(int argc, char **argv) {
       {"threads", required_argument, NULL, 'T'},
       {"seed", required_argument, NULL, 's'},
       {"stop-after", required_argument, NULL, 'S'},
+      {"batch-tokens", required_argument, NULL, 'B'},
       {"quiet", no_argument, NULL, 'q'},
       {"json", no_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *recipe = NULL, *out = NULL, *data = NULL, *tokp = NULL;
-  long ar = -1, df = -1, threads = -1, seed = -1, stop_after = 0;
+  long ar = -1, df = -1, threads = -1, seed = -1, stop_after = 0, batch = 0;
   int resume = 0, json = 0, c, r;
   prog pc = {0};
   opterr = 0;
@@ -91,6 +92,9 @@ int dm_cmd_train(int argc, char **argv) {
       case 'S':
         if ((r = parse_long("--stop-after", optarg, 1, 1000000000L, &stop_after))) return r;
         break;
+      case 'B':
+        if ((r = parse_long("--batch-tokens", optarg, 16, 1L << 22, &batch))) return r;
+        break;
       case 'q': pc.quiet = 1; break;
       case 'j': json = 1; break;
       case 'h': dm_cli_print_help(dm_command_find("train")); return DM_EXIT_OK;
@@ -113,6 +117,7 @@ int dm_cmd_train(int argc, char **argv) {
   if (threads >= 0) rc_.threads = (int)threads;
   if (seed >= 0) rc_.seed = (uint64_t)seed;
   rc_.stop_after = stop_after;
+  if (batch > 0) rc_.batch_tokens = (int)batch;
   if (rc_.ar_steps + rc_.diffusion_steps < 1) return dm_cli_usage_error("train", "no steps to run");
   if (!rc_.data[0] || !rc_.tokenizer[0] || !rc_.out[0])
     return dm_cli_usage_error("train", "the recipe (or --data/--tokenizer/--out) must give data, tokenizer and out");
