@@ -279,7 +279,8 @@ int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info) {
   info->min_tokens = s->min_tokens;
   info->states = dm_tokauto_nstates(s->ta);
   info->filler = s->filler;
-  dm_tokauto_stats(s->ta, &info->rows_walked, &info->rows_templated, &info->templates, &info->rows_shifted);
+  dm_tokauto_stats(s->ta, &info->rows_walked, &info->rows_templated, &info->templates, &info->rows_shifted,
+                   &info->rows_filtered);
   return DM_OK;
 }
 

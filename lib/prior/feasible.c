@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "feasible.h"
 
 #define FW(s, i) ((s)->fw + (size_t)(i) * (s)->qw)
@@ -169,8 +170,7 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
         if (dm_tokauto_row_or(s->ta, q, k, out, round)) return DM_ENOMEM;
       }
     }
-  int32_t count = 0;
-  for (size_t x = 0; x < vw; x++) count += __builtin_popcountll(out[x]);
+  int32_t count = (int32_t)dm_words_count(out, vw);
   dm_allowed_memo *m = &s->memo[s->memo_next];
   s->memo_next = (s->memo_next + 1) % MEMO;
   if (!m->lv2) m->lv2 = malloc(2 * s->qw * 8);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "tmpl.h"
 
 typedef struct tokset {
@@ -19,6 +20,7 @@ typedef struct rowx {         /* the part of a row behind the public view */
   int32_t *count;             /* tokens per group */
   int32_t *set;               /* interned set per group, -1 until built */
   int32_t *dk;                /* dedupe id per group (keytab), -1 until needed */
+  uint8_t filtered;           /* built by filtering another state's row (see filtered_row) */
 } rowx;
 
 /* Dedupe keys for allowed(): each distinct token set (a pooled set, or a list of
@@ -35,6 +37,7 @@ static void keytab_free(keytab *t);
 
 typedef struct glist {        /* scratch: one group being built */
   int32_t next, tj, count, n, cap;
+  int32_t fset;               /* interned set of tokens filtered from another row, or -1 */
   int32_t *nodes;
 } glist;
 
@@ -63,7 +66,8 @@ struct dm_tokauto {
   size_t memory;
   dm_tmpl **used;             /* templates used (one reference each) */
   int32_t nused, capused;
-  int32_t byte_rows, tmpl_rows;
+  int32_t byte_rows, tmpl_rows, filtered_rows;
+  uint64_t serial;            /* requester number in the cache */
   /* scratch for row building */
   int32_t *slot_of;           /* per state: scratch group index or -1 */
   int32_t *scratch;           /* per state: -1 (template regions) */
@@ -113,7 +117,8 @@ size_t dm_tokauto_memory(const dm_tokauto *ta) {
 }
 
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
-                      int32_t *shifted_rows) {
+                      int32_t *shifted_rows, int32_t *filtered_rows) {
+  if (filtered_rows) *filtered_rows = ta->filtered_rows;
   if (shifted_rows) *shifted_rows = ta->shift_rows;
   if (byte_rows) *byte_rows = ta->byte_rows;
   if (template_rows) *template_rows = ta->tmpl_rows;
@@ -151,6 +156,7 @@ int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_tok
     cache = ta->own_cache;
   }
   ta->cache = cache;
+  ta->serial = dm_tokcache_serial(cache);
   *out = ta;
   return DM_OK;
 oom:
@@ -225,6 +231,7 @@ static int32_t group_for(dm_tokauto *ta, int32_t to) {
   glist *g = &ta->g[k];
   g->next = to;
   g->tj = -1;
+  g->fset = -1;
   g->count = 0;
   g->n = 0;
   ta->slot_of[to] = k;
@@ -268,8 +275,9 @@ static inline int walk_child(dm_tokauto *ta, int32_t ch, int32_t s2, size_t *sp)
 }
 
 /* Walk the byte trie below `node` from state s. At the root the children are
- * visited by DFA class, so that dead classes cost nothing. */
-static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
+ * visited by DFA class, so that dead classes cost nothing; skip (NULL or 256 flags):
+ * root children whose byte is flagged are left out. */
+static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s, const uint8_t *skip) {
   const dm_dfa *d = ta->dfa;
   const dm_trie_node *trie = ta->vocab->trie;
   if (ta->capstack < 64) {
@@ -279,7 +287,13 @@ static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
     ta->capstack = 64;
   }
   size_t sp = 0;
-  if (node == 0) {
+  if (node == 0 && skip) {
+    const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+    for (int32_t ch = trie[0].first_child; ch >= 0; ch = trie[ch].next_sibling) {
+      int32_t s2 = row[d->class_of[trie[ch].byte]];
+      if (s2 >= 0 && !skip[trie[ch].byte] && walk_child(ta, ch, s2, &sp)) return DM_ENOMEM;
+    }
+  } else if (node == 0) {
     if (!ta->root_off) { /* the root's children grouped by class */
       int32_t *off = calloc((size_t)d->nclasses + 1, sizeof *off), *kids = malloc(256 * sizeof *kids), fill[256];
       if (!off || !kids) { free(off); free(kids); return DM_ENOMEM; }
@@ -333,9 +347,12 @@ static int use_template(dm_tokauto *ta, dm_tmpl *t) {
 
 /* Groups of a template row: the region's relative states, then the exits continued
  * on the byte trie from the actual states. */
-static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
+static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out, bool may_build) {
   const dm_dfa *d = ta->dfa;
-  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch);
+  bool missing = false;
+  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch, may_build, &missing,
+                                    ta->serial);
+  if (!t && missing) return 1;
   if (!t || use_template(ta, t)) return DM_ENOMEM;
   *tm_out = t;
   for (int32_t j = 0; j < t->nrel; j++) {
@@ -353,7 +370,7 @@ static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
     for (int32_t i = ct->pre_off[cn]; i < ct->pre_off[cn + 1]; i++) {
       int32_t b = ct->pre[i];
       if (ta->vocab->trie[b].first_token >= 0 && group_add_node(ta, r, b)) return DM_ENOMEM;
-      if (ta->vocab->trie[b].first_child >= 0 && byte_walk(ta, b, r)) return DM_ENOMEM;
+      if (ta->vocab->trie[b].first_child >= 0 && byte_walk(ta, b, r, NULL)) return DM_ENOMEM;
     }
   }
   return DM_OK;
@@ -386,6 +403,93 @@ static bool wants_template(dm_tokauto *ta, int32_t q) {
     ta->tmode = m;
   }
   return ta->tmode[q] != 0;
+}
+
+static int build_or_derive(dm_tokauto *ta, int32_t q);
+
+/* ------------------------------------------------------------------ filtered rows */
+
+/* A state q whose first-byte moves mostly agree with those of a free-text state
+ * s != q (δ(q, b) = δ(s, b) for b in a set B; typically q enters s on bytes on
+ * which s loops) shares s's tokens: a token t = b·x with b in B has
+ * δT(q, t) = δT(s, t). So the part of q's row whose first byte is in B is s's row
+ * with each group's tokens filtered by first byte; the other first bytes are walked
+ * on the byte trie. This serves states whose own template would need a new byte
+ * partition (a new class trie, ~5 ms): a literal byte before free text, the states
+ * of a key being matched against known property names. */
+
+#define FILTER_HEAVY_OTHER 4 /* first bytes into other free text: byte walks, a few */
+
+/* The state s to filter from (B in inB), or -1 when none applies. B is the set of
+ * first bytes b with δ(q, b) = δ(s, b): a token b·x then has δT(q, b·x) = δT(s, b·x).
+ * Sources tried: the free-text states q enters, s != q. */
+static int32_t filter_source(const dm_tokauto *ta, int32_t q, uint8_t inB[256]) {
+  const dm_dfa *d = ta->dfa;
+  const size_t nc = (size_t)d->nclasses;
+  const uint8_t *heavy = ta->tmode + d->nstates;
+  const int32_t *row = d->next + (size_t)q * nc;
+  int32_t cand[8], nca = 0, best = -1, bestn = 0;
+  for (size_t c = 0; c < nc; c++) {
+    int32_t s = row[c];
+    if (s == q) return -1; /* q loops: its own template serves */
+    if (s < 0 || !heavy[s] || nca == 8) continue;
+    int i = 0;
+    while (i < nca && cand[i] != s) i++;
+    if (i == nca) cand[nca++] = s;
+  }
+  for (int i = 0; i < nca; i++) {
+    const int32_t *rs = d->next + (size_t)cand[i] * nc;
+    int n = 0;
+    for (int b = 0; b < 256; b++) {
+      int c = d->class_of[b];
+      n += row[c] >= 0 && row[c] == rs[c];
+    }
+    if (n > bestn) { bestn = n; best = cand[i]; }
+  }
+  if (best < 0) return -1;
+  const int32_t *rs = d->next + (size_t)best * nc;
+  int other = 0;
+  for (int b = 0; b < 256; b++) {
+    int c = d->class_of[b];
+    int32_t t = row[c];
+    inB[b] = (uint8_t)(t >= 0 && t == rs[c]);
+    if (t >= 0 && !inB[b] && heavy[t]) other++;
+  }
+  return other <= FILTER_HEAVY_OTHER ? best : -1;
+}
+
+/* The source to filter q's row from, which must not itself be filtered; -1 none. */
+static int32_t filter_plan(const dm_tokauto *ta, int32_t q, uint8_t inB[256]) {
+  int32_t s = filter_source(ta, q, inB);
+  uint8_t other[256];
+  if (s < 0 || filter_source(ta, s, other) >= 0) return -1;
+  return s;
+}
+
+static int intern_or_fail(dm_tokauto *ta, const uint64_t *bits, int32_t count, int32_t *id);
+static int32_t set_of(dm_tokauto *ta, int32_t q, int32_t k);
+static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count);
+
+/* Groups of q's row from s's row (built) filtered by first bytes in inB, then the
+ * byte walks of the other first bytes. DM_OK / DM_ENOMEM. */
+static int filtered_row(dm_tokauto *ta, int32_t q, int32_t s, const uint8_t inB[256]) {
+  const uint64_t *fb = dm_tokcache_first_bytes(ta->cache, inB);
+  if (!fb) return DM_ENOMEM;
+  if (!ta->tmpbits && !(ta->tmpbits = malloc(ta->vwords * 8))) return DM_ENOMEM;
+  const dm_tokrow *src = &ta->rows[s];
+  for (int32_t k = 0; k < src->n; k++) {
+    if (src->next[k] == ta->qe) continue; /* EOS: q's own, below */
+    int32_t sid = set_of(ta, s, k), id;
+    if (sid < 0) return DM_ENOMEM;
+    int32_t cnt = (int32_t)dm_words_and_count(ta->tmpbits, ta->sets[sid].bits, fb, ta->vwords);
+    if (!cnt) continue;
+    if (intern_or_fail(ta, ta->tmpbits, cnt, &id)) return DM_ENOMEM;
+    int32_t g = group_for(ta, src->next[k]);
+    if (g < 0) return DM_ENOMEM;
+    ta->g[g].fset = id;
+    ta->g[g].count += cnt;
+  }
+  return byte_walk(ta, 0, q, inB);
 }
 
 /* Rows' arrays come from an arena freed with the automaton (rows are never freed
@@ -435,12 +539,29 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tmpl *tm = NULL;
   ta->ng = 0;
   int rc = DM_ENOMEM;
+  bool filtered = false;
   if (q != ta->qe) {
     if (wants_template(ta, q)) {
-      if (template_row(ta, q, &tm)) goto out;
-      ta->tmpl_rows++;
+      uint8_t inB[256];
+      int32_t src = filter_plan(ta, q, inB);
+      int t = template_row(ta, q, &tm, src < 0);
+      if (t == 1) { /* no class trie for q's template yet: filter src's row instead */
+        for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
+        ta->ng = 0;
+        if (!ta->built[src]) { /* src is not filtered itself: no deeper recursion */
+          if (build_or_derive(ta, src)) goto out;
+          ta->built[src] = 1;
+        }
+        if (filtered_row(ta, q, src, inB)) goto out;
+        filtered = true;
+        ta->filtered_rows++;
+      } else if (t) {
+        goto out;
+      } else {
+        ta->tmpl_rows++;
+      }
     } else {
-      if (byte_walk(ta, 0, q)) goto out;
+      if (byte_walk(ta, 0, q, NULL)) goto out;
       ta->byte_rows++;
     }
   }
@@ -450,12 +571,23 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   for (int32_t k = 0; k < ta->ng; k++) total += ta->g[k].n;
   if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = tm;
+  x->filtered = filtered;
   int32_t at = 0;
   for (int32_t k = 0; k < ta->ng; k++) {
     const glist *g = &ta->g[k];
     row->next[k] = g->next;
     x->tj[k] = g->tj;
     x->set[k] = -1; /* token set: built on demand */
+    if (g->fset >= 0 && !g->n) x->set[k] = g->fset;
+    else if (g->fset >= 0) { /* filtered tokens and walked ones (other first bytes) */
+      const uint64_t *fs = ta->sets[g->fset].bits;
+      memcpy(ta->tmpbits, fs, ta->vwords * 8);
+      const dm_vocab *v = ta->vocab;
+      for (int32_t i = 0; i < g->n; i++)
+        for (int32_t t = v->trie[g->nodes[i]].first_token; t >= 0; t = v->next_same[t])
+          ta->tmpbits[t >> 6] |= (uint64_t)1 << (t & 63);
+      if (intern_or_fail(ta, ta->tmpbits, g->count, &x->set[k])) goto out;
+    }
     x->count[k] = g->count;
     x->nodes_off[k] = at;
     if (g->n) memcpy(x->nodes + at, g->nodes, (size_t)g->n * sizeof *g->nodes);
@@ -602,6 +734,7 @@ static int derive_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
   int32_t n = 0, total = 0, rc = DM_ENOMEM;
+  if (sx->filtered) return 1; /* groups held as sets: built again, by filtering */
   int32_t *img = malloc((size_t)(src->n ? src->n : 1) * sizeof *img);
   if (!img) return DM_ENOMEM;
   for (int32_t k = 0; k < src->n; k++) img[k] = -1;
@@ -748,6 +881,11 @@ static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count) {
   ta->memory += ta->vwords * 8;
   ta->hash[j] = ta->nsets;
   return ta->nsets++;
+}
+
+static int intern_or_fail(dm_tokauto *ta, const uint64_t *bits, int32_t count, int32_t *id) {
+  *id = intern(ta, bits, count);
+  return *id < 0 ? DM_ENOMEM : DM_OK;
 }
 
 static bool is_eos_edge(const dm_tokauto *ta, const rowx *x, const dm_tokrow *row, int32_t k) {
@@ -911,6 +1049,12 @@ int32_t dm_tokauto_row_single(const dm_tokauto *ta, int32_t q, int32_t k) {
   const dm_tokrow *row = &ta->rows[q];
   if (x->count[k] != 1) return -1;
   if (is_eos_edge(ta, x, row, k)) return ta->eos;
+  if (x->set[k] >= 0) { /* the group's set is built (filtered groups have no nodes) */
+    const uint64_t *b = ta->sets[x->set[k]].bits;
+    for (size_t w = 0; w < ta->vwords; w++)
+      if (b[w]) return (int32_t)(w * 64 + (size_t)__builtin_ctzll(b[w]));
+    return -1;
+  }
   if (x->tj[k] >= 0 && x->tm->g_count[x->tj[k]] == 1)
     return x->tm->ct->nodes[x->tm->g_nodes[x->tm->g_off[x->tj[k]]]].first_token;
   return ta->vocab->trie[x->nodes[x->nodes_off[k]]].first_token;

@@ -77,8 +77,9 @@ int32_t dm_tokauto_step(const dm_tokauto *ta, int32_t q, int32_t tok);
 /* Bytes held by rows, token sets and the templates this automaton uses. */
 size_t dm_tokauto_memory(const dm_tokauto *ta);
 /* How rows were built (for tests and benchmarks): rows from byte-trie walks, rows
- * from templates, distinct templates used, rows derived through a counter shift. */
+ * from templates, distinct templates used, rows derived through a counter shift,
+ * rows filtered by first byte from another state's row. */
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
-                      int32_t *shifted_rows);
+                      int32_t *shifted_rows, int32_t *filtered_rows);
 
 #endif
