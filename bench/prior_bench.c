@@ -48,10 +48,11 @@ static samples t_compile, t_allowed, t_commit;
 /* PRIOR_BENCH_VERBOSE=1: one line per spec on stderr (compile ms, slots, states). */
 static int verbose, compile_only;
 static const char *only;
+static int repeat = 1;
 static double lang_ms; /* verbose: the language alone (compiled again) */
 static void report(const char *what, double ms, const dm_canvas *c) {
   if (!verbose) return;
-  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0, rs = 0, rf = 0;
+  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0, rs = 0, rf = 0, rh = 0;
   for (int i = 0; i < ns; i++) {
     dm_canvas_slot_info in;
     dm_canvas_slot(c, i, &in);
@@ -61,10 +62,11 @@ static void report(const char *what, double ms, const dm_canvas *c) {
     nt += in.templates;
     rs += in.rows_shifted;
     rf += in.rows_filtered;
+    rh += in.rows_shared;
     if (in.states > mx) mx = in.states;
   }
-  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates), %d shifted, %d filtered  %.1f MB  %s\n",
-          ms, lang_ms, ns, st, mx, rw, rt, nt, rs, rf, dm_canvas_memory(c) / 1048576.0, what);
+  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates), %d shifted, %d filtered, %d shared  %.1f MB  %s\n",
+          ms, lang_ms, ns, st, mx, rw, rt, nt, rs, rf, rh, dm_canvas_memory(c) / 1048576.0, what);
 }
 static size_t max_mem;
 static int specs, refused;
@@ -110,6 +112,7 @@ int main(int argc, char **argv) {
   verbose = getenv("PRIOR_BENCH_VERBOSE") && *getenv("PRIOR_BENCH_VERBOSE") == '1';
   /* PRIOR_BENCH_COMPILE_ONLY=1: compile times only (no fills), for profiling */
   only = getenv("PRIOR_BENCH_ONLY");
+  if (getenv("PRIOR_BENCH_REPEAT")) repeat = atoi(getenv("PRIOR_BENCH_REPEAT"));
   compile_only = getenv("PRIOR_BENCH_COMPILE_ONLY") && *getenv("PRIOR_BENCH_COMPILE_ONLY") == '1';
   DIR *dh = opendir(argv[2]);
   struct dirent *de;
@@ -130,6 +133,11 @@ int main(int argc, char **argv) {
       }
       char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
       dm_canvas *c = NULL;
+      for (int r = 1; r < repeat; r++) { /* PRIOR_BENCH_REPEAT=N: compiled N times (profiling) */
+        dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
+        dm_canvas_free(c);
+        c = NULL;
+      }
       double a = now_us();
       int rc = dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
       double b = now_us();

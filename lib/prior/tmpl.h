@@ -54,11 +54,16 @@ void dm_tmpl_heavy_states(const dm_dfa *dfa, uint8_t *heavy);
  * heavy: from dm_tmpl_heavy_states);
  * map (DM_TMPL_MAX_REGION entries) receives the actual state of each relative
  * state. scratch: dfa->nstates int32 entries, all -1 (left all -1). NULL on OOM.
- * may_build false with missing non-NULL: when the template would need a class trie
- * the cache does not hold and no requester other than this one (a number from
- * dm_tokcache_serial) asked for before, NULL with *missing set (nothing built). */
+ * build: DM_TMPL_BUILD builds a class trie the cache lacks; DM_TMPL_SECOND builds
+ * it only when a requester other than this one (a number from dm_tokcache_serial)
+ * asked for it before, else returns NULL with *missing set (nothing built), so that
+ * a byte partition one automaton alone needs costs no class trie. */
+enum { DM_TMPL_BUILD, DM_TMPL_SECOND };
 dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *dfa, const uint8_t *heavy, int32_t q, int32_t *map,
-                               int32_t *scratch, bool may_build, bool *missing, uint64_t requester);
+                               int32_t *scratch, int build, bool *missing, uint64_t requester);
+/* Byte-trie nodes below each root child, by its byte (256 entries, owned by the
+ * cache; NULL on OOM). */
+const int32_t *dm_tokcache_root_sizes(dm_tokcache *c);
 /* A fresh requester number (nonzero). */
 uint64_t dm_tokcache_serial(dm_tokcache *c);
 /* The ordinary tokens whose first byte b has in[b] != 0, as a bitset over the

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bitset.h"
+#include "dfa.h"
 #include "tmpl.h"
 
 typedef struct tokset {
@@ -66,7 +67,11 @@ struct dm_tokauto {
   size_t memory;
   dm_tmpl **used;             /* templates used (one reference each) */
   int32_t nused, capused;
-  int32_t byte_rows, tmpl_rows, filtered_rows;
+  int32_t byte_rows, tmpl_rows, filtered_rows, shared_rows;
+  dm_tokauto *donor;          /* the cache's donor when rows are shared (borrowed) */
+  int32_t *share;             /* per state: the donor's state with the same language, or -1 */
+  int32_t *partner;           /* per donor state: this automaton's state with its language, or -1 */
+  bool share_done;
   uint64_t serial;            /* requester number in the cache */
   /* scratch for row building */
   int32_t *slot_of;           /* per state: scratch group index or -1 */
@@ -117,7 +122,8 @@ size_t dm_tokauto_memory(const dm_tokauto *ta) {
 }
 
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
-                      int32_t *shifted_rows, int32_t *filtered_rows) {
+                      int32_t *shifted_rows, int32_t *filtered_rows, int32_t *shared_rows) {
+  if (shared_rows) *shared_rows = ta->shared_rows;
   if (filtered_rows) *filtered_rows = ta->filtered_rows;
   if (shifted_rows) *shifted_rows = ta->shift_rows;
   if (byte_rows) *byte_rows = ta->byte_rows;
@@ -193,6 +199,8 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->sigma);
   free(ta->pre);
   free(ta->chain);
+  free(ta->share);
+  free(ta->partner);
   dm_tokcache_free(ta->own_cache);
   free(ta);
 }
@@ -347,10 +355,10 @@ static int use_template(dm_tokauto *ta, dm_tmpl *t) {
 
 /* Groups of a template row: the region's relative states, then the exits continued
  * on the byte trie from the actual states. */
-static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out, bool may_build) {
+static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out, int build) {
   const dm_dfa *d = ta->dfa;
   bool missing = false;
-  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch, may_build, &missing,
+  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch, build, &missing,
                                     ta->serial);
   if (!t && missing) return 1;
   if (!t || use_template(ta, t)) return DM_ENOMEM;
@@ -466,6 +474,23 @@ static int32_t filter_plan(const dm_tokauto *ta, int32_t q, uint8_t inB[256]) {
   return s;
 }
 
+/* Walked instead of templated: at most this many byte-trie nodes below q's live
+ * first bytes, and at most 1/16 of the trie. */
+#define WALK_LIMIT 16384
+
+/* Byte-trie nodes below the root children that q's live first bytes reach (the most
+ * a byte walk from q visits); INT32_MAX on OOM. */
+static int32_t walk_cost(dm_tokauto *ta, int32_t q) {
+  const int32_t *size = dm_tokcache_root_sizes(ta->cache);
+  if (!size) return INT32_MAX;
+  const dm_dfa *d = ta->dfa;
+  const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
+  int64_t n = 0;
+  for (int b = 0; b < 256; b++)
+    if (row[d->class_of[b]] >= 0) n += size[b];
+  return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
 static int intern_or_fail(dm_tokauto *ta, const uint64_t *bits, int32_t count, int32_t *id);
 static int32_t set_of(dm_tokauto *ta, int32_t q, int32_t k);
 static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count);
@@ -542,12 +567,17 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   bool filtered = false;
   if (q != ta->qe) {
     if (wants_template(ta, q)) {
+      /* where q's template needs a class trie no other automaton asked for, the row
+         is filtered from another state's, or walked when its first bytes lead into
+         small parts of the trie (a literal before free text) */
       uint8_t inB[256];
       int32_t src = filter_plan(ta, q, inB);
-      int t = template_row(ta, q, &tm, src < 0);
-      if (t == 1) { /* no class trie for q's template yet: filter src's row instead */
-        for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
-        ta->ng = 0;
+      bool walk = src < 0 && walk_cost(ta, q) <= (ta->vocab->ntrie / 16 < WALK_LIMIT ? ta->vocab->ntrie / 16 : WALK_LIMIT);
+      int t = template_row(ta, q, &tm, src >= 0 || walk ? DM_TMPL_SECOND : DM_TMPL_BUILD);
+      if (t == 1 && walk) {
+        if (byte_walk(ta, 0, q, NULL)) goto out;
+        ta->byte_rows++;
+      } else if (t == 1) {
         if (!ta->built[src]) { /* src is not filtered itself: no deeper recursion */
           if (build_or_derive(ta, src)) goto out;
           ta->built[src] = 1;
@@ -798,7 +828,84 @@ out:
   return rc;
 }
 
+/* ------------------------------------------------------------------ shared rows */
+
+/* Rows of a donor automaton (the cache's, over the same vocabulary and filler) serve
+ * every state whose language equals one of the donor's: then every token leads to
+ * states with equal languages too, so the donor's groups hold exactly the right
+ * tokens and only their next states are renamed. Most specs embed the donor's
+ * language (any JSON value) in large parts: the same strings, arrays and objects
+ * below a top level that differs. */
+
+#define SHARE_MIN_STATES 64
+
+static void share_setup(dm_tokauto *ta) {
+  ta->share_done = true;
+  dm_tokauto *d = dm_tokcache_donor(ta->cache);
+  if (!d || d == ta || d->vocab != ta->vocab || d->eos != ta->eos || ta->dfa->nstates < SHARE_MIN_STATES) return;
+  ta->share = malloc((size_t)ta->dfa->nstates * sizeof *ta->share);
+  ta->partner = malloc((size_t)d->dfa->nstates * sizeof *ta->partner);
+  int32_t cap = 2 * ta->dfa->nstates + 1024, mapped = 0;
+  if (ta->share && ta->partner && dm_dfa_equiv_map(ta->dfa, d->dfa, cap, ta->share, ta->partner) == DM_OK)
+    for (int32_t i = 0; i < ta->dfa->nstates; i++) mapped += ta->share[i] >= 0;
+  if (!mapped) {
+    free(ta->share);
+    free(ta->partner);
+    ta->share = ta->partner = NULL;
+    return;
+  }
+  ta->donor = d;
+}
+
+/* q's row from the donor's. DM_OK; 1 when it does not apply; DM_ENOMEM. */
+static int share_row(dm_tokauto *ta, int32_t q) {
+  dm_tokauto *d = ta->donor;
+  int32_t p = ta->share[q];
+  const dm_tokrow *src = dm_tokauto_row(d, p);
+  if (!src) return DM_ENOMEM;
+  const rowx *sx = &d->rx[p];
+  if (sx->filtered) return 1; /* its groups are sets interned in the donor */
+  for (int32_t k = 0; k < src->n; k++)
+    if (src->next[k] != d->qe && ta->partner[src->next[k]] < 0) return 1;
+  dm_tokrow *row = &ta->rows[q];
+  rowx *x = &ta->rx[q];
+  size_t n1 = (size_t)(src->n ? src->n : 1);
+  row->n = src->n;
+  row->next = arena_alloc(ta, n1 * sizeof *row->next);
+  row->succ = arena_alloc(ta, ta->qwords * sizeof *row->succ);
+  x->set = arena_alloc(ta, n1 * sizeof *x->set);
+  x->dk = arena_alloc(ta, n1 * sizeof *x->dk);
+  if (!row->next || !row->succ || !x->set || !x->dk) {
+    memset(row, 0, sizeof *row);
+    memset(x, 0, sizeof *x);
+    return DM_ENOMEM;
+  }
+  memset(row->succ, 0, ta->qwords * sizeof *row->succ);
+  for (int32_t k = 0; k < src->n; k++) {
+    int32_t z = src->next[k] == d->qe ? ta->qe : ta->partner[src->next[k]];
+    row->next[k] = z;
+    row->succ[z >> 6] |= (uint64_t)1 << (z & 63);
+    x->set[k] = -1;
+    x->dk[k] = -1;
+  }
+  /* the groups' tokens: the donor's arrays, read-only once built (the donor lives
+     as long as the cache's owner, longer than this automaton) */
+  x->tm = sx->tm;
+  x->tj = sx->tj;
+  x->count = sx->count;
+  x->nodes_off = sx->nodes_off;
+  x->nodes = sx->nodes;
+  x->filtered = 0;
+  ta->memory += n1 * 16 + ta->qwords * 8;
+  ta->shared_rows++;
+  return DM_OK;
+}
+
 static int build_or_derive(dm_tokauto *ta, int32_t q) {
+  if (ta->share && q < ta->dfa->nstates && ta->share[q] >= 0) {
+    int rc = share_row(ta, q);
+    if (rc <= 0) return rc;
+  }
   if (q < ta->dfa->nstates && ta->pre && ta->pre[q] >= 0 && ta->built[ta->pre[q]]) {
     int rc = derive_row(ta, q);
     if (rc <= 0) return rc;
@@ -809,6 +916,15 @@ static int build_or_derive(dm_tokauto *ta, int32_t q) {
 const dm_tokrow *dm_tokauto_row(dm_tokauto *ta, int32_t q) {
   if (q < 0 || q >= ta->nq) return NULL;
   if (!ta->built[q]) {
+    if (!ta->share_done) share_setup(ta);
+    if (ta->share && q < ta->dfa->nstates && ta->share[q] >= 0) { /* no shifts needed */
+      int rc = share_row(ta, q);
+      if (rc < 0) return NULL;
+      if (rc == 0) {
+        ta->built[q] = 1;
+        return &ta->rows[q];
+      }
+    }
     if (!ta->sigma && find_shifts(ta)) return NULL;
     /* build the chain of preimages bottom up (a cycle just stops the chain) */
     int32_t len = 0, s = q;

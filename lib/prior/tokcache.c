@@ -86,6 +86,9 @@ struct dm_tokcache {
   fb_entry fb[CACHE_FIRST_BYTES];
   int fb_next;
   uint64_t serial;                  /* requester numbers handed out */
+  dm_tokauto *donor;                /* borrowed (see dm_tokcache_set_donor) */
+  int32_t root_size[256];           /* byte-trie nodes below each root child, by byte */
+  bool root_size_done;
   uint64_t miss_hash[CACHE_MISSES], miss_by[CACHE_MISSES]; /* partitions not built yet, by whom */
   int miss_next;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
@@ -142,6 +145,24 @@ void dm_tokcache_free(dm_tokcache *c) {
 }
 
 uint64_t dm_tokcache_serial(dm_tokcache *c) { return ++c->serial; }
+
+void dm_tokcache_set_donor(dm_tokcache *c, dm_tokauto *donor) { c->donor = donor; }
+dm_tokauto *dm_tokcache_donor(const dm_tokcache *c) { return c->donor; }
+
+const int32_t *dm_tokcache_root_sizes(dm_tokcache *c) {
+  if (c->root_size_done) return c->root_size;
+  const dm_vocab *v = c->vocab;
+  int32_t *size = malloc((size_t)(v->ntrie ? v->ntrie : 1) * sizeof *size);
+  if (!size) return NULL;
+  for (int32_t n = 0; n < v->ntrie; n++) size[n] = 1;
+  for (int32_t n = v->ntrie - 1; n > 0; n--) /* parents come before children */
+    if (v->parent[n] > 0) size[v->parent[n]] += size[n];
+  memset(c->root_size, 0, sizeof c->root_size);
+  for (int32_t ch = v->trie[0].first_child; ch >= 0; ch = v->trie[ch].next_sibling) c->root_size[v->trie[ch].byte] = size[ch];
+  free(size);
+  c->root_size_done = true;
+  return c->root_size;
+}
 
 const uint64_t *dm_tokcache_first_bytes(dm_tokcache *c, const uint8_t in[256]) {
   uint64_t key[4] = {0};
@@ -442,7 +463,7 @@ static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uin
 }
 
 dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *heavy, int32_t q, int32_t *map,
-                               int32_t *scratch, bool may_build, bool *missing, uint64_t requester) {
+                               int32_t *scratch, int build, bool *missing, uint64_t requester) {
   if (missing) *missing = false;
   const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
   /* P starts as q's own partition (bytes grouped by target) joined with the UTF-8
@@ -464,7 +485,7 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
       np = refine(class_of, key, 1);
     }
   }
-  dm_classtrie *ct = trie_for(c, class_of, may_build || !missing, missing, requester);
+  dm_classtrie *ct = trie_for(c, class_of, build == DM_TMPL_BUILD || !missing, missing, requester);
   if (!ct) return NULL;
   uint64_t h = mix(0x9E3779B97F4A7C15ULL, (uint64_t)(uintptr_t)ct);
   for (size_t i = 0; i < (size_t)nrel * (size_t)np; i++) h = mix(h, (uint64_t)(uint32_t)codes[i]);
