@@ -42,14 +42,17 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
      here, once per tokenizer, instead of by the first spec that needs them (twice:
      the cache builds a class trie when a second automaton asks for it). Best
      effort: a failure leaves a colder cache, nothing else. */
-  for (int i = 0; i < 2; i++) {
+  /* The second {} and a `true` (any value as the schema compiler's complements and
+     boolean schemas bound it) stay: the donors of rows for every JSON slot with the
+     same strings, arrays and objects (tokauto.h, dm_tokcache_set_donor). */
+  static const char *const warm_specs[] = {"{}", "{}", "true"};
+  for (int i = 0; i < 3; i++) {
     dm_canvas *warm = NULL;
     dm_error ignored;
-    if (dm_canvas_from_schema(e, "{}", 2, NULL, &warm, &ignored) == DM_OK && i == 1 && warm->nslots == 1) {
-      /* the second stays: the donor of rows for every JSON slot with the same
-         strings, arrays and objects (tokauto.h, dm_tokcache_set_donor) */
-      e->donor = warm;
-      dm_tokcache_set_donor(e->cache, warm->slots[0].ta);
+    const char *spec = warm_specs[i];
+    if (dm_canvas_from_schema(e, spec, strlen(spec), NULL, &warm, &ignored) == DM_OK && i > 0 && warm->nslots == 1) {
+      e->donor[i - 1] = warm;
+      dm_tokcache_set_donor(e->cache, i - 1, warm->slots[0].ta);
       continue;
     }
     dm_canvas_free(warm);
@@ -60,8 +63,10 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
 
 void dm_prior_env_free(dm_prior_env *e) {
   if (!e) return;
-  dm_tokcache_set_donor(e->cache, NULL);
-  dm_canvas_free(e->donor);
+  for (int i = 0; i < DM_TOKCACHE_DONORS; i++) {
+    dm_tokcache_set_donor(e->cache, i, NULL);
+    dm_canvas_free(e->donor[i]);
+  }
   dm_tokcache_free(e->cache);
   dm_vocab_free(e->vocab);
   free(e);

@@ -13,7 +13,7 @@ struct dm_prior_env {
   dm_vocab *vocab;          /* owned */
   int32_t eos;              /* filler EOS token, -1 when the tokenizer has none */
   dm_tokcache *cache;        /* owned: class tries and row templates shared by all slots */
-  struct dm_canvas *donor;   /* owned: the "any JSON value" canvas whose rows slots share */
+  struct dm_canvas *donor[DM_TOKCACHE_DONORS]; /* owned: canvases whose rows slots share */
 };
 
 typedef struct canvas_slot {

@@ -68,6 +68,7 @@ struct dm_tokauto {
   dm_tmpl **used;             /* templates used (one reference each) */
   int32_t nused, capused;
   int32_t byte_rows, tmpl_rows, filtered_rows, shared_rows;
+  int32_t nbuilt;             /* rows built by build_row */
   dm_tokauto *donor;          /* the cache's donor when rows are shared (borrowed) */
   int32_t *share;             /* per state: the donor's state with the same language, or -1 */
   int32_t *partner;           /* per donor state: this automaton's state with its language, or -1 */
@@ -87,8 +88,8 @@ struct dm_tokauto {
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
   int32_t *chain;             /* scratch: derivation chain */
   int32_t shift_rows;
-  uint8_t *tmode;             /* per state: 1 when its row comes from a template; then
-                                 per state: 1 for free-text states */
+  uint8_t *tmode;             /* per state: memo of leads_to_free_text; then per state: 1
+                                 for free-text states */
   uint64_t *tmpbits;
 };
 
@@ -387,30 +388,41 @@ static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out, int build) 
 /* Rows from templates: free-text states, and states all of whose moves lead (within
  * a few bytes) only into free text — the escapes and \uXXXX digits of a JSON string,
  * whose byte-trie walks would go on through the free text below every prefix. */
+#define TMPL_DEPTH 8 /* "within a few bytes" */
+#define TMPL_YES 255
+
+/* s is free text, or all its moves lead (not back to s) within `left` bytes only into
+ * free text. Memo per state: TMPL_YES, or 1 + the largest budget it failed with. */
+static bool leads_to_free_text(dm_tokauto *ta, int32_t s, int left) {
+  const dm_dfa *d = ta->dfa;
+  uint8_t *m = ta->tmode;
+  if (m[d->nstates + s] || m[s] == TMPL_YES) return true;
+  if (left == 0 || (m[s] && left <= m[s] - 1)) return false;
+  const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+  int alive = 0, good = 1;
+  for (int c = 0; c < d->nclasses && good; c++)
+    if (row[c] >= 0) {
+      alive = 1;
+      good = row[c] != s && leads_to_free_text(ta, row[c], left - 1);
+    }
+  if (alive && good) {
+    m[s] = TMPL_YES;
+    return true;
+  }
+  if (left + 1 > m[s]) m[s] = (uint8_t)(left + 1);
+  return false;
+}
+
 static bool wants_template(dm_tokauto *ta, int32_t q) {
   const dm_dfa *d = ta->dfa;
-  if (!ta->tmode) {
+  if (!ta->tmode) { /* the free-text flags of every state; the rest on demand */
     int32_t n = d->nstates;
-    uint8_t *m = malloc((size_t)n * 2);
+    uint8_t *m = calloc((size_t)n * 2, 1);
     if (!m) return false;
-    uint8_t *heavy = m + n;
-    dm_tmpl_heavy_states(d, heavy);
-    memcpy(m, heavy, (size_t)n);
-    for (int round = 0; round < 8; round++)
-      for (int32_t s = 0; s < n; s++) {
-        if (m[s]) continue;
-        const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
-        int alive = 0, good = 1;
-        for (int c = 0; c < d->nclasses && good; c++)
-          if (row[c] >= 0) {
-            alive = 1;
-            good = row[c] != s && m[row[c]];
-          }
-        m[s] = (uint8_t)(alive && good);
-      }
+    dm_tmpl_heavy_states(d, m + n);
     ta->tmode = m;
   }
-  return ta->tmode[q] != 0;
+  return leads_to_free_text(ta, q, TMPL_DEPTH);
 }
 
 static int build_or_derive(dm_tokauto *ta, int32_t q);
@@ -635,6 +647,7 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   }
   x->nodes_off[n] = at;
   ta->memory += (size_t)n * 20 + (size_t)total * 4 + ta->qwords * 8;
+  ta->nbuilt++;
   rc = DM_OK;
 out:
   for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
@@ -656,9 +669,10 @@ out:
  * whose image dies are dropped): the walk is done once per counter, not per layer. */
 
 #define SHIFT_LIMIT 8192 /* states a verification may assign */
+#define SHIFT_AFTER 32   /* rows built (not shared) before shifts are searched */
 
 /* Extend σ from the seed x -> y; on a contradiction undo and return false. */
-static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, int32_t *touched) {
+static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, int32_t *touched, int64_t *wasted) {
   const dm_dfa *d = ta->dfa;
   int32_t *sg = ta->sigma;
   int32_t nt = 0, qh = 0, qt = 0;
@@ -711,6 +725,7 @@ static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, in
   }
   if (!ok) {
     for (int32_t i = 0; i < nt; i++) sg[touched[i]] = -2;
+    *wasted += nt;
     return false;
   }
   for (int32_t i = 0; i < nt; i++) {
@@ -738,7 +753,11 @@ static int find_shifts(dm_tokauto *ta) {
     return DM_ENOMEM;
   }
   for (int32_t i = 0; i < n; i++) ta->sigma[i] = -2, ta->pre[i] = -1;
-  for (int32_t x = 0; x < n; x++) {
+  /* failed tries are undone and cost their states; counters inside loops (an email
+     domain's labels) fail many, so the search stops past a budget (shifts only
+     save work) */
+  int64_t wasted = 0, budget = 8 * (int64_t)n + SHIFT_LIMIT;
+  for (int32_t x = 0; x < n && wasted <= budget; x++) {
     if (!heavy[x] || ta->sigma[x] != -2) continue;
     const int32_t *rx = d->next + (size_t)x * (size_t)d->nclasses;
     for (int c = 0; c < d->nclasses; c++) {
@@ -747,7 +766,7 @@ static int find_shifts(dm_tokauto *ta) {
       const int32_t *ry = d->next + (size_t)y * (size_t)d->nclasses;
       int same = 1;
       for (int c2 = 0; c2 < d->nclasses && same; c2++) same = (rx[c2] < 0) == (ry[c2] < 0);
-      if (same && try_shift(ta, x, y, queue, touched)) break;
+      if (same && try_shift(ta, x, y, queue, touched, &wasted)) break;
     }
   }
   free(queue);
@@ -841,20 +860,27 @@ out:
 
 static void share_setup(dm_tokauto *ta) {
   ta->share_done = true;
-  dm_tokauto *d = dm_tokcache_donor(ta->cache);
-  if (!d || d == ta || d->vocab != ta->vocab || d->eos != ta->eos || ta->dfa->nstates < SHARE_MIN_STATES) return;
-  ta->share = malloc((size_t)ta->dfa->nstates * sizeof *ta->share);
-  ta->partner = malloc((size_t)d->dfa->nstates * sizeof *ta->partner);
-  int32_t cap = 2 * ta->dfa->nstates + 1024, mapped = 0;
-  if (ta->share && ta->partner && dm_dfa_equiv_map(ta->dfa, d->dfa, cap, ta->share, ta->partner) == DM_OK)
-    for (int32_t i = 0; i < ta->dfa->nstates; i++) mapped += ta->share[i] >= 0;
-  if (!mapped) {
-    free(ta->share);
-    free(ta->partner);
-    ta->share = ta->partner = NULL;
-    return;
+  int32_t n = ta->dfa->nstates, best = 0;
+  if (n < SHARE_MIN_STATES) return;
+  for (int i = 0; i < DM_TOKCACHE_DONORS && best < n / 2; i++) {
+    dm_tokauto *d = dm_tokcache_donor(ta->cache, i);
+    if (!d || d == ta || d->vocab != ta->vocab || d->eos != ta->eos) continue;
+    int32_t *share = malloc((size_t)n * sizeof *share), *partner = malloc((size_t)d->dfa->nstates * sizeof *partner);
+    int32_t mapped = 0;
+    if (share && partner && dm_dfa_equiv_map(ta->dfa, d->dfa, 2 * n + 1024, share, partner) == DM_OK)
+      for (int32_t s = 0; s < n; s++) mapped += share[s] >= 0;
+    if (mapped > best) {
+      free(ta->share);
+      free(ta->partner);
+      ta->share = share;
+      ta->partner = partner;
+      ta->donor = d;
+      best = mapped;
+    } else {
+      free(share);
+      free(partner);
+    }
   }
-  ta->donor = d;
 }
 
 /* q's row from the donor's. DM_OK; 1 when it does not apply; DM_ENOMEM. */
@@ -925,7 +951,12 @@ const dm_tokrow *dm_tokauto_row(dm_tokauto *ta, int32_t q) {
         return &ta->rows[q];
       }
     }
-    if (!ta->sigma && find_shifts(ta)) return NULL;
+    if (!ta->sigma && ta->nbuilt >= SHIFT_AFTER && find_shifts(ta)) return NULL;
+    if (!ta->sigma) { /* no shifts searched yet */
+      if (q < ta->dfa->nstates ? build_or_derive(ta, q) : build_row(ta, q)) return NULL;
+      ta->built[q] = 1;
+      return &ta->rows[q];
+    }
     /* build the chain of preimages bottom up (a cycle just stops the chain) */
     int32_t len = 0, s = q;
     while (s < ta->dfa->nstates && !ta->built[s] && len < ta->nq) {

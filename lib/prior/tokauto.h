@@ -83,11 +83,14 @@ size_t dm_tokauto_memory(const dm_tokauto *ta);
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
                       int32_t *shifted_rows, int32_t *filtered_rows, int32_t *shared_rows);
 
-/* The cache's donor: an automaton (over the cache's vocabulary) whose rows other
- * automata with the same filler take for their states with the same language as
- * one of its states (borrowed: whoever sets it keeps it alive, and clears it with
- * NULL before freeing it, longer than every automaton made with the cache since). */
-void dm_tokcache_set_donor(dm_tokcache *c, dm_tokauto *donor);
-dm_tokauto *dm_tokcache_donor(const dm_tokcache *c);
+/* The cache's donors (DM_TOKCACHE_DONORS slots): automata (over the cache's
+ * vocabulary) whose rows other automata with the same filler take for their states
+ * with the same language as one of theirs; an automaton uses the first donor that
+ * covers half its states, else the one that covers most. Borrowed: whoever sets one
+ * keeps it alive longer than every automaton made with the cache since, and clears
+ * the slot with NULL before freeing it. */
+#define DM_TOKCACHE_DONORS 2
+void dm_tokcache_set_donor(dm_tokcache *c, int i, dm_tokauto *donor);
+dm_tokauto *dm_tokcache_donor(const dm_tokcache *c, int i);
 
 #endif

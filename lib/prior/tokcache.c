@@ -86,7 +86,7 @@ struct dm_tokcache {
   fb_entry fb[CACHE_FIRST_BYTES];
   int fb_next;
   uint64_t serial;                  /* requester numbers handed out */
-  dm_tokauto *donor;                /* borrowed (see dm_tokcache_set_donor) */
+  dm_tokauto *donor[DM_TOKCACHE_DONORS]; /* borrowed (see dm_tokcache_set_donor) */
   int32_t root_size[256];           /* byte-trie nodes below each root child, by byte */
   bool root_size_done;
   uint64_t miss_hash[CACHE_MISSES], miss_by[CACHE_MISSES]; /* partitions not built yet, by whom */
@@ -146,8 +146,12 @@ void dm_tokcache_free(dm_tokcache *c) {
 
 uint64_t dm_tokcache_serial(dm_tokcache *c) { return ++c->serial; }
 
-void dm_tokcache_set_donor(dm_tokcache *c, dm_tokauto *donor) { c->donor = donor; }
-dm_tokauto *dm_tokcache_donor(const dm_tokcache *c) { return c->donor; }
+void dm_tokcache_set_donor(dm_tokcache *c, int i, dm_tokauto *donor) {
+  if (i >= 0 && i < DM_TOKCACHE_DONORS) c->donor[i] = donor;
+}
+dm_tokauto *dm_tokcache_donor(const dm_tokcache *c, int i) {
+  return i >= 0 && i < DM_TOKCACHE_DONORS ? c->donor[i] : NULL;
+}
 
 const int32_t *dm_tokcache_root_sizes(dm_tokcache *c) {
   if (c->root_size_done) return c->root_size;

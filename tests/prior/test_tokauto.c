@@ -163,7 +163,7 @@ START_TEST(rows_match_brute_force_synthetic) {
   dm_tokauto *donor = NULL;
   ck_assert_int_eq(dm_tokauto_new(dd, v, eos, cache, &donor), DM_OK);
   check_rows(donor, v, 0);
-  dm_tokcache_set_donor(cache, donor);
+  dm_tokcache_set_donor(cache, 0, donor);
   for (int i = 0; i < ns + nr; i++) {
     dm_dfa *d = i < ns ? schema_dfa(schemas[i]) : regex_dfa(regexes[i - ns]);
     for (int with_eos = 0; with_eos < 2; with_eos++) {
@@ -189,7 +189,7 @@ START_TEST(rows_match_brute_force_synthetic) {
   ck_assert_int_gt(shifted, 100);
   ck_assert_int_gt(filtered, 10);
   ck_assert_int_gt(shared, 100);
-  dm_tokcache_set_donor(cache, NULL);
+  dm_tokcache_set_donor(cache, 0, NULL);
   dm_tokauto_free(donor);
   dm_dfa_free(dd);
   dm_tokcache_free(cache);
@@ -212,7 +212,7 @@ START_TEST(rows_match_brute_force_qwen3) {
   dm_tokauto *donor = NULL;
   ck_assert_int_eq(dm_tokauto_new(dd, v, eos, cache, &donor), DM_OK);
   check_rows(donor, v, 40);
-  dm_tokcache_set_donor(cache, donor);
+  dm_tokcache_set_donor(cache, 0, donor);
   for (int i = 0; i < 7; i++) {
     dm_dfa *d = i < 3 ? schema_dfa(schemas[i]) : i < 5 ? regex_dfa(regexes[i + 2]) : i == 5 ? schema_dfa(schemas[5])
                                                                                             : regex_dfa(regexes[7]);
@@ -230,7 +230,7 @@ START_TEST(rows_match_brute_force_qwen3) {
   ck_assert_int_gt(templated, 0);
   ck_assert_int_gt(filtered, 0);
   ck_assert_int_gt(shared, 0);
-  dm_tokcache_set_donor(cache, NULL);
+  dm_tokcache_set_donor(cache, 0, NULL);
   dm_tokauto_free(donor);
   dm_dfa_free(dd);
   dm_tokcache_free(cache);
