@@ -16,9 +16,13 @@
 
 #include <dimple/dimple.h>
 
+/* PRIOR_BENCH_CLOCK=cpu: this thread's CPU time instead of wall time (a shared,
+ * busy machine: time spent waiting for a core is left out) */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now_us(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(bench_clock, &ts);
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
@@ -42,11 +46,13 @@ static double pct(samples *s, double p) {
 static samples t_compile, t_allowed, t_commit;
 
 /* PRIOR_BENCH_VERBOSE=1: one line per spec on stderr (compile ms, slots, states). */
-static int verbose;
+static int verbose, compile_only;
+static const char *only;
+static int repeat = 1;
 static double lang_ms; /* verbose: the language alone (compiled again) */
 static void report(const char *what, double ms, const dm_canvas *c) {
   if (!verbose) return;
-  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0, rs = 0;
+  int st = 0, ns = dm_canvas_slot_count(c), mx = 0, rw = 0, rt = 0, nt = 0, rs = 0, rf = 0, rh = 0;
   for (int i = 0; i < ns; i++) {
     dm_canvas_slot_info in;
     dm_canvas_slot(c, i, &in);
@@ -55,15 +61,18 @@ static void report(const char *what, double ms, const dm_canvas *c) {
     rt += in.rows_templated;
     nt += in.templates;
     rs += in.rows_shifted;
+    rf += in.rows_filtered;
+    rh += in.rows_shared;
     if (in.states > mx) mx = in.states;
   }
-  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates), %d shifted  %.1f MB  %s\n",
-          ms, lang_ms, ns, st, mx, rw, rt, nt, rs, dm_canvas_memory(c) / 1048576.0, what);
+  fprintf(stderr, "%9.2f ms (language %7.2f ms)  %3d slots  %6d states (max %5d)  rows %d walked, %d templated (%d templates), %d shifted, %d filtered, %d shared  %.1f MB  %s\n",
+          ms, lang_ms, ns, st, mx, rw, rt, nt, rs, rf, rh, dm_canvas_memory(c) / 1048576.0, what);
 }
 static size_t max_mem;
 static int specs, refused;
 
 static void measure(dm_canvas *c) {
+  if (compile_only) return;
   size_t mem = dm_canvas_memory(c);
   int32_t n = dm_canvas_length(c);
   uint64_t *bits = malloc(dm_canvas_vocab_words(c) * 8);
@@ -93,6 +102,7 @@ int main(int argc, char **argv) {
   dm_tokenizer *tok;
   dm_prior_env *env;
   dm_error e;
+  if (getenv("PRIOR_BENCH_CLOCK") && strcmp(getenv("PRIOR_BENCH_CLOCK"), "cpu") == 0) bench_clock = CLOCK_THREAD_CPUTIME_ID;
   double t0 = now_us();
   if (dm_tokenizer_load(argv[1], &tok, &e)) { fprintf(stderr, "%s\n", e.message); return 1; }
   double t1 = now_us();
@@ -100,6 +110,10 @@ int main(int argc, char **argv) {
   double t2 = now_us();
   dm_log_set_level(DM_LOG_ERROR);
   verbose = getenv("PRIOR_BENCH_VERBOSE") && *getenv("PRIOR_BENCH_VERBOSE") == '1';
+  /* PRIOR_BENCH_COMPILE_ONLY=1: compile times only (no fills), for profiling */
+  only = getenv("PRIOR_BENCH_ONLY");
+  if (getenv("PRIOR_BENCH_REPEAT")) repeat = atoi(getenv("PRIOR_BENCH_REPEAT"));
+  compile_only = getenv("PRIOR_BENCH_COMPILE_ONLY") && *getenv("PRIOR_BENCH_COMPILE_ONLY") == '1';
   DIR *dh = opendir(argv[2]);
   struct dirent *de;
   while (dh && (de = readdir(dh))) {
@@ -111,8 +125,19 @@ int main(int argc, char **argv) {
     cJSON *groups = cJSON_Parse(buf);
     free(buf);
     for (cJSON *g = groups ? groups->child : NULL; g; g = g->next) {
+      if (only) { /* PRIOR_BENCH_ONLY=TEXT: the specs whose "file: description" holds TEXT */
+        char what[300];
+        cJSON *d = cJSON_GetObjectItem(g, "description");
+        snprintf(what, sizeof what, "%s: %s", de->d_name, cJSON_IsString(d) ? d->valuestring : "?");
+        if (!strstr(what, only)) continue;
+      }
       char *st = cJSON_PrintUnformatted(cJSON_GetObjectItem(g, "schema"));
       dm_canvas *c = NULL;
+      for (int r = 1; r < repeat; r++) { /* PRIOR_BENCH_REPEAT=N: compiled N times (profiling) */
+        dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
+        dm_canvas_free(c);
+        c = NULL;
+      }
       double a = now_us();
       int rc = dm_canvas_from_schema(env, st, strlen(st), NULL, &c, &e);
       double b = now_us();
@@ -141,7 +166,7 @@ int main(int argc, char **argv) {
   if (dh) closedir(dh);
   dh = opendir(argv[3]);
   while (dh && (de = readdir(dh))) {
-    if (!strstr(de->d_name, ".yaml")) continue;
+    if (!strstr(de->d_name, ".yaml") || (only && !strstr(de->d_name, only))) continue;
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", argv[3], de->d_name);
     dm_form *form = NULL;

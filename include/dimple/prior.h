@@ -186,8 +186,9 @@ typedef struct dm_canvas_slot_info {
   int filler;         /* 0 none, 1 spaces, 2 EOS */
   /* diagnostics: rows built so far by walking the vocabulary, rows taken from
    * shared templates, distinct templates used, rows derived from another layer of
-   * a counter */
-  int32_t rows_walked, rows_templated, templates, rows_shifted;
+   * a counter, rows filtered by first byte from another state's row, rows shared
+   * with the environment's "any JSON value" automaton */
+  int32_t rows_walked, rows_templated, templates, rows_shifted, rows_filtered, rows_shared;
 } dm_canvas_slot_info;
 
 /* Bytes held by the canvas's token automata (rows and token sets built so far). */

@@ -39,4 +39,10 @@ size_t dm_bitset_count(const dm_bitset *a);
 /* Index of the first set bit at or after `from`, or a->nbits when none. */
 size_t dm_bitset_next(const dm_bitset *a, size_t from);
 
+/* Plain word arrays (token bitsets): the bits set in a[0..n), and dst = a & b with
+ * the bits set in the result (dst may be a or b). Use the CPU's popcount
+ * instruction where it has one. */
+size_t dm_words_count(const uint64_t *a, size_t n);
+size_t dm_words_and_count(uint64_t *dst, const uint64_t *a, const uint64_t *b, size_t n);
+
 #endif

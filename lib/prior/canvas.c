@@ -37,6 +37,26 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
   }
   e->eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOS);
   if (e->eos < 0) e->eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOT);
+  /* Warm the token-automaton cache with the language most specs embed, any JSON
+     value: the class tries and row templates of its strings and numbers are built
+     here, once per tokenizer, instead of by the first spec that needs them (twice:
+     the cache builds a class trie when a second automaton asks for it). Best
+     effort: a failure leaves a colder cache, nothing else. */
+  /* The second {} and a `true` (any value as the schema compiler's complements and
+     boolean schemas bound it) stay: the donors of rows for every JSON slot with the
+     same strings, arrays and objects (tokauto.h, dm_tokcache_set_donor). */
+  static const char *const warm_specs[] = {"{}", "{}", "true"};
+  for (int i = 0; i < 3; i++) {
+    dm_canvas *warm = NULL;
+    dm_error ignored;
+    const char *spec = warm_specs[i];
+    if (dm_canvas_from_schema(e, spec, strlen(spec), NULL, &warm, &ignored) == DM_OK && i > 0 && warm->nslots == 1) {
+      e->donor[i - 1] = warm;
+      dm_tokcache_set_donor(e->cache, i - 1, warm->slots[0].ta);
+      continue;
+    }
+    dm_canvas_free(warm);
+  }
   *out = e;
   return DM_OK;
 }
@@ -44,6 +64,10 @@ int dm_prior_env_new(const dm_tokenizer *tok, dm_prior_env **out, dm_error *err)
 void dm_prior_env_free(dm_prior_env *e) {
   if (!e) return;
   dm_fill_index_free(e->fill_index);
+  for (int i = 0; i < DM_TOKCACHE_DONORS; i++) {
+    dm_tokcache_set_donor(e->cache, i, NULL);
+    dm_canvas_free(e->donor[i]);
+  }
   dm_tokcache_free(e->cache);
   dm_vocab_free(e->vocab);
   free(e);
@@ -291,7 +315,8 @@ int dm_canvas_slot(const dm_canvas *c, int i, dm_canvas_slot_info *info) {
   info->min_tokens = s->min_tokens;
   info->states = dm_tokauto_nstates(s->ta);
   info->filler = s->filler;
-  dm_tokauto_stats(s->ta, &info->rows_walked, &info->rows_templated, &info->templates, &info->rows_shifted);
+  dm_tokauto_stats(s->ta, &info->rows_walked, &info->rows_templated, &info->templates, &info->rows_shifted,
+                   &info->rows_filtered, &info->rows_shared);
   return DM_OK;
 }
 

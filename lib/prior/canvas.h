@@ -14,6 +14,7 @@ struct dm_prior_env {
   int32_t eos;              /* filler EOS token, -1 when the tokenizer has none */
   dm_tokcache *cache;        /* owned: class tries and row templates shared by all slots */
   struct dm_fill_index *fill_index; /* owned: trie child lookup of dm_canvas_fill_text, built on first use */
+  struct dm_canvas *donor[DM_TOKCACHE_DONORS]; /* owned: canvases whose rows slots share */
 };
 
 /* canvas_fill.c: release the environment's trie index (NULL: no-op). */

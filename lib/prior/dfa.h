@@ -62,6 +62,14 @@ int dm_dfa_union_disjoint(dm_dfa *const *parts, int n, dm_dfa **out, dm_error *e
  * start; mark the bytes that do. */
 bool dm_dfa_starts_disjoint(const dm_dfa *a, const uint8_t *used);
 void dm_dfa_starts_mark(const dm_dfa *a, uint8_t *used);
+/* Equivalent states of b and d (the same language from both), among the pairs the
+ * two automata reach together from their starts: map_b[s] (b->nstates entries)
+ * receives the state of d equivalent to s, map_d[s] (d->nstates) the state of b
+ * equivalent to s, or -1. A state with two partners (an automaton that is not
+ * minimal) gets none. Past max_pairs pairs nothing is mapped (all -1).
+ * DM_OK / DM_ENOMEM (then all -1). */
+int dm_dfa_equiv_map(const dm_dfa *b, const dm_dfa *d, int32_t max_pairs, int32_t *map_b, int32_t *map_d);
+
 /* Complement over all byte strings. */
 int dm_dfa_complement(const dm_dfa *a, dm_dfa **out, dm_error *err);
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
 #include "feasible.h"
 
 #define FW(s, i) ((s)->fw + (size_t)(i) * (s)->qw)
@@ -81,11 +82,24 @@ int dm_slot_init(dm_slot *s, dm_tokauto *ta, int32_t n, const int32_t *fixed) {
   }
   for (int32_t i = 0; i < n; i++) s->tok[i] = fixed ? fixed[i] : -1;
   put(FW(s, 0), 0);
-  for (int32_t i = 0; i < n; i++)
-    if (step_set(s, i, FW(s, i), FW(s, i + 1))) return DM_ENOMEM;
+  /* Where two masked positions in a row see the same sets, the same step gives the
+     same result again: forward sets stop growing once every state within reach is
+     in, live sets (backwards) once the rest is long enough to finish from each. */
+  const size_t qb = s->qw * sizeof *s->fw;
+  for (int32_t i = 0; i < n; i++) {
+    if (i > 0 && s->tok[i] < 0 && s->tok[i - 1] < 0 && memcmp(FW(s, i), FW(s, i - 1), qb) == 0)
+      memcpy(FW(s, i + 1), FW(s, i), qb);
+    else if (step_set(s, i, FW(s, i), FW(s, i + 1)))
+      return DM_ENOMEM;
+  }
   final_live(s);
-  for (int32_t i = n - 1; i >= 0; i--)
-    if (live_set(s, i, LV(s, i))) return DM_ENOMEM;
+  for (int32_t i = n - 1; i >= 0; i--) {
+    if (i + 1 < n && s->tok[i] < 0 && s->tok[i + 1] < 0 && memcmp(FW(s, i), FW(s, i + 1), qb) == 0 &&
+        memcmp(LV(s, i + 1), LV(s, i + 2), qb) == 0)
+      memcpy(LV(s, i), LV(s, i + 1), qb);
+    else if (live_set(s, i, LV(s, i)))
+      return DM_ENOMEM;
+  }
   return dm_slot_feasible(s) ? DM_OK : DM_EINFEASIBLE;
 }
 
@@ -192,8 +206,7 @@ int32_t dm_slot_allowed(dm_slot *s, int32_t pos, uint64_t *out) {
         if (dm_tokauto_row_or(s->ta, q, k, out, round)) return DM_ENOMEM;
       }
     }
-  int32_t count = 0;
-  for (size_t x = 0; x < vw; x++) count += __builtin_popcountll(out[x]);
+  int32_t count = (int32_t)dm_words_count(out, vw);
   dm_allowed_memo *m = &s->memo[s->memo_next];
   s->memo_next = (s->memo_next + 1) % MEMO;
   if (!m->lv2) m->lv2 = malloc(2 * s->qw * 8);

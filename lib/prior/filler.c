@@ -55,7 +55,9 @@ dm_dfa *dm_dfa_space_filler(dm_dfa *value, dm_error *err) {
     d->accept[me] = (uint8_t)((q >= 0 && v->accept[q] && !f) || g);
     for (int c = 0; c < nc; c++) {
       int32_t q2 = q >= 0 ? v->next[(size_t)q * (size_t)v->nclasses + (size_t)vclass[c]] : -1;
-      int f2 = is_space[c];
+      /* f only matters where q2 accepts (acceptance and g read "q accepts and not
+         f"): elsewhere it is left 0, which spares the minimisation the twins */
+      int f2 = is_space[c] && q2 >= 0 && v->accept[q2];
       int g2 = is_space[c] && (g || (q >= 0 && v->accept[q] && !f));
       int32_t to = -1;
       if (q2 >= 0 || g2) {

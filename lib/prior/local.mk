@@ -29,6 +29,7 @@ lib_libdimple_la_SOURCES += \
 	lib/prior/re_class.h lib/prior/re_class.c \
 	lib/prior/utf8_ranges.h lib/prior/utf8_ranges.c \
 	lib/prior/dfa.h lib/prior/dfa_build.c lib/prior/dfa_min.c lib/prior/dfa_min_ref.c lib/prior/dfa_ops.c \
+	lib/prior/dfa_equiv.c \
 	lib/prior/json_escape.h lib/prior/json_escape.c
 
 # JSON Schema → DFA of canonical texts.

@@ -4,6 +4,7 @@
 #ifndef DM_PRIOR_TMPL_H
 #define DM_PRIOR_TMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,9 +53,22 @@ void dm_tmpl_heavy_states(const dm_dfa *dfa, uint8_t *heavy);
 /* The template of root state q (one reference for the caller: dm_tmpl_unref;
  * heavy: from dm_tmpl_heavy_states);
  * map (DM_TMPL_MAX_REGION entries) receives the actual state of each relative
- * state. scratch: dfa->nstates int32 entries, all -1 (left all -1). NULL on OOM. */
+ * state. scratch: dfa->nstates int32 entries, all -1 (left all -1). NULL on OOM.
+ * build: DM_TMPL_BUILD builds a class trie the cache lacks; DM_TMPL_SECOND builds
+ * it only when a requester other than this one (a number from dm_tokcache_serial)
+ * asked for it before, else returns NULL with *missing set (nothing built), so that
+ * a byte partition one automaton alone needs costs no class trie. */
+enum { DM_TMPL_BUILD, DM_TMPL_SECOND };
 dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *dfa, const uint8_t *heavy, int32_t q, int32_t *map,
-                               int32_t *scratch);
+                               int32_t *scratch, int build, bool *missing, uint64_t requester);
+/* Byte-trie nodes below each root child, by its byte (256 entries, owned by the
+ * cache; NULL on OOM). */
+const int32_t *dm_tokcache_root_sizes(dm_tokcache *c);
+/* A fresh requester number (nonzero). */
+uint64_t dm_tokcache_serial(dm_tokcache *c);
+/* The ordinary tokens whose first byte b has in[b] != 0, as a bitset over the
+ * vocabulary (owned by the cache; valid until the next call). NULL on OOM. */
+const uint64_t *dm_tokcache_first_bytes(dm_tokcache *c, const uint8_t in[256]);
 void dm_tmpl_unref(dm_tmpl *t);
 /* Tokens of relative state j as a pooled set (owned by t; NULL on OOM). */
 dm_cset *dm_tmpl_set(dm_tmpl *t, int32_t j);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitset.h"
+#include "dfa.h"
 #include "tmpl.h"
 
 typedef struct tokset {
@@ -19,6 +21,7 @@ typedef struct rowx {         /* the part of a row behind the public view */
   int32_t *count;             /* tokens per group */
   int32_t *set;               /* interned set per group, -1 until built */
   int32_t *dk;                /* dedupe id per group (keytab), -1 until needed */
+  uint8_t filtered;           /* built by filtering another state's row (see filtered_row) */
 } rowx;
 
 /* Dedupe keys for allowed(): each distinct token set (a pooled set, or a list of
@@ -35,6 +38,7 @@ static void keytab_free(keytab *t);
 
 typedef struct glist {        /* scratch: one group being built */
   int32_t next, tj, count, n, cap;
+  int32_t fset;               /* interned set of tokens filtered from another row, or -1 */
   int32_t *nodes;
 } glist;
 
@@ -63,7 +67,13 @@ struct dm_tokauto {
   size_t memory;
   dm_tmpl **used;             /* templates used (one reference each) */
   int32_t nused, capused;
-  int32_t byte_rows, tmpl_rows;
+  int32_t byte_rows, tmpl_rows, filtered_rows, shared_rows;
+  int32_t nbuilt;             /* rows built by build_row */
+  dm_tokauto *donor;          /* the cache's donor when rows are shared (borrowed) */
+  int32_t *share;             /* per state: the donor's state with the same language, or -1 */
+  int32_t *partner;           /* per donor state: this automaton's state with its language, or -1 */
+  bool share_done;
+  uint64_t serial;            /* requester number in the cache */
   /* scratch for row building */
   int32_t *slot_of;           /* per state: scratch group index or -1 */
   int32_t *scratch;           /* per state: -1 (template regions) */
@@ -78,8 +88,8 @@ struct dm_tokauto {
   int32_t *pre;               /* per state: its shift preimage (row derived from it), or -1 */
   int32_t *chain;             /* scratch: derivation chain */
   int32_t shift_rows;
-  uint8_t *tmode;             /* per state: 1 when its row comes from a template; then
-                                 per state: 1 for free-text states */
+  uint8_t *tmode;             /* per state: memo of leads_to_free_text; then per state: 1
+                                 for free-text states */
   uint64_t *tmpbits;
 };
 
@@ -113,7 +123,9 @@ size_t dm_tokauto_memory(const dm_tokauto *ta) {
 }
 
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
-                      int32_t *shifted_rows) {
+                      int32_t *shifted_rows, int32_t *filtered_rows, int32_t *shared_rows) {
+  if (shared_rows) *shared_rows = ta->shared_rows;
+  if (filtered_rows) *filtered_rows = ta->filtered_rows;
   if (shifted_rows) *shifted_rows = ta->shift_rows;
   if (byte_rows) *byte_rows = ta->byte_rows;
   if (template_rows) *template_rows = ta->tmpl_rows;
@@ -151,6 +163,7 @@ int dm_tokauto_new(const dm_dfa *dfa, const dm_vocab *vocab, int32_t eos, dm_tok
     cache = ta->own_cache;
   }
   ta->cache = cache;
+  ta->serial = dm_tokcache_serial(cache);
   *out = ta;
   return DM_OK;
 oom:
@@ -187,6 +200,8 @@ void dm_tokauto_free(dm_tokauto *ta) {
   free(ta->sigma);
   free(ta->pre);
   free(ta->chain);
+  free(ta->share);
+  free(ta->partner);
   dm_tokcache_free(ta->own_cache);
   free(ta);
 }
@@ -225,6 +240,7 @@ static int32_t group_for(dm_tokauto *ta, int32_t to) {
   glist *g = &ta->g[k];
   g->next = to;
   g->tj = -1;
+  g->fset = -1;
   g->count = 0;
   g->n = 0;
   ta->slot_of[to] = k;
@@ -268,8 +284,9 @@ static inline int walk_child(dm_tokauto *ta, int32_t ch, int32_t s2, size_t *sp)
 }
 
 /* Walk the byte trie below `node` from state s. At the root the children are
- * visited by DFA class, so that dead classes cost nothing. */
-static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
+ * visited by DFA class, so that dead classes cost nothing; skip (NULL or 256 flags):
+ * root children whose byte is flagged are left out. */
+static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s, const uint8_t *skip) {
   const dm_dfa *d = ta->dfa;
   const dm_trie_node *trie = ta->vocab->trie;
   if (ta->capstack < 64) {
@@ -279,7 +296,13 @@ static int byte_walk(dm_tokauto *ta, int32_t node, int32_t s) {
     ta->capstack = 64;
   }
   size_t sp = 0;
-  if (node == 0) {
+  if (node == 0 && skip) {
+    const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+    for (int32_t ch = trie[0].first_child; ch >= 0; ch = trie[ch].next_sibling) {
+      int32_t s2 = row[d->class_of[trie[ch].byte]];
+      if (s2 >= 0 && !skip[trie[ch].byte] && walk_child(ta, ch, s2, &sp)) return DM_ENOMEM;
+    }
+  } else if (node == 0) {
     if (!ta->root_off) { /* the root's children grouped by class */
       int32_t *off = calloc((size_t)d->nclasses + 1, sizeof *off), *kids = malloc(256 * sizeof *kids), fill[256];
       if (!off || !kids) { free(off); free(kids); return DM_ENOMEM; }
@@ -333,9 +356,12 @@ static int use_template(dm_tokauto *ta, dm_tmpl *t) {
 
 /* Groups of a template row: the region's relative states, then the exits continued
  * on the byte trie from the actual states. */
-static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
+static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out, int build) {
   const dm_dfa *d = ta->dfa;
-  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch);
+  bool missing = false;
+  dm_tmpl *t = dm_tokcache_template(ta->cache, d, ta->tmode + d->nstates, q, ta->map, ta->scratch, build, &missing,
+                                    ta->serial);
+  if (!t && missing) return 1;
   if (!t || use_template(ta, t)) return DM_ENOMEM;
   *tm_out = t;
   for (int32_t j = 0; j < t->nrel; j++) {
@@ -353,7 +379,7 @@ static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
     for (int32_t i = ct->pre_off[cn]; i < ct->pre_off[cn + 1]; i++) {
       int32_t b = ct->pre[i];
       if (ta->vocab->trie[b].first_token >= 0 && group_add_node(ta, r, b)) return DM_ENOMEM;
-      if (ta->vocab->trie[b].first_child >= 0 && byte_walk(ta, b, r)) return DM_ENOMEM;
+      if (ta->vocab->trie[b].first_child >= 0 && byte_walk(ta, b, r, NULL)) return DM_ENOMEM;
     }
   }
   return DM_OK;
@@ -362,30 +388,145 @@ static int template_row(dm_tokauto *ta, int32_t q, dm_tmpl **tm_out) {
 /* Rows from templates: free-text states, and states all of whose moves lead (within
  * a few bytes) only into free text — the escapes and \uXXXX digits of a JSON string,
  * whose byte-trie walks would go on through the free text below every prefix. */
+#define TMPL_DEPTH 8 /* "within a few bytes" */
+#define TMPL_YES 255
+
+/* s is free text, or all its moves lead (not back to s) within `left` bytes only into
+ * free text. Memo per state: TMPL_YES, or 1 + the largest budget it failed with. */
+static bool leads_to_free_text(dm_tokauto *ta, int32_t s, int left) {
+  const dm_dfa *d = ta->dfa;
+  uint8_t *m = ta->tmode;
+  if (m[d->nstates + s] || m[s] == TMPL_YES) return true;
+  if (left == 0 || (m[s] && left <= m[s] - 1)) return false;
+  const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
+  int alive = 0, good = 1;
+  for (int c = 0; c < d->nclasses && good; c++)
+    if (row[c] >= 0) {
+      alive = 1;
+      good = row[c] != s && leads_to_free_text(ta, row[c], left - 1);
+    }
+  if (alive && good) {
+    m[s] = TMPL_YES;
+    return true;
+  }
+  if (left + 1 > m[s]) m[s] = (uint8_t)(left + 1);
+  return false;
+}
+
 static bool wants_template(dm_tokauto *ta, int32_t q) {
   const dm_dfa *d = ta->dfa;
-  if (!ta->tmode) {
+  if (!ta->tmode) { /* the free-text flags of every state; the rest on demand */
     int32_t n = d->nstates;
-    uint8_t *m = malloc((size_t)n * 2);
+    uint8_t *m = calloc((size_t)n * 2, 1);
     if (!m) return false;
-    uint8_t *heavy = m + n;
-    dm_tmpl_heavy_states(d, heavy);
-    memcpy(m, heavy, (size_t)n);
-    for (int round = 0; round < 8; round++)
-      for (int32_t s = 0; s < n; s++) {
-        if (m[s]) continue;
-        const int32_t *row = d->next + (size_t)s * (size_t)d->nclasses;
-        int alive = 0, good = 1;
-        for (int c = 0; c < d->nclasses && good; c++)
-          if (row[c] >= 0) {
-            alive = 1;
-            good = row[c] != s && m[row[c]];
-          }
-        m[s] = (uint8_t)(alive && good);
-      }
+    dm_tmpl_heavy_states(d, m + n);
     ta->tmode = m;
   }
-  return ta->tmode[q] != 0;
+  return leads_to_free_text(ta, q, TMPL_DEPTH);
+}
+
+static int build_or_derive(dm_tokauto *ta, int32_t q);
+
+/* ------------------------------------------------------------------ filtered rows */
+
+/* A state q whose first-byte moves mostly agree with those of a free-text state
+ * s != q (δ(q, b) = δ(s, b) for b in a set B; typically q enters s on bytes on
+ * which s loops) shares s's tokens: a token t = b·x with b in B has
+ * δT(q, t) = δT(s, t). So the part of q's row whose first byte is in B is s's row
+ * with each group's tokens filtered by first byte; the other first bytes are walked
+ * on the byte trie. This serves states whose own template would need a new byte
+ * partition (a new class trie, ~5 ms): a literal byte before free text, the states
+ * of a key being matched against known property names. */
+
+#define FILTER_HEAVY_OTHER 4 /* first bytes into other free text: byte walks, a few */
+
+/* The state s to filter from (B in inB), or -1 when none applies. B is the set of
+ * first bytes b with δ(q, b) = δ(s, b): a token b·x then has δT(q, b·x) = δT(s, b·x).
+ * Sources tried: the free-text states q enters, s != q. */
+static int32_t filter_source(const dm_tokauto *ta, int32_t q, uint8_t inB[256]) {
+  const dm_dfa *d = ta->dfa;
+  const size_t nc = (size_t)d->nclasses;
+  const uint8_t *heavy = ta->tmode + d->nstates;
+  const int32_t *row = d->next + (size_t)q * nc;
+  int32_t cand[8], nca = 0, best = -1, bestn = 0;
+  for (size_t c = 0; c < nc; c++) {
+    int32_t s = row[c];
+    if (s == q) return -1; /* q loops: its own template serves */
+    if (s < 0 || !heavy[s] || nca == 8) continue;
+    int i = 0;
+    while (i < nca && cand[i] != s) i++;
+    if (i == nca) cand[nca++] = s;
+  }
+  for (int i = 0; i < nca; i++) {
+    const int32_t *rs = d->next + (size_t)cand[i] * nc;
+    int n = 0;
+    for (int b = 0; b < 256; b++) {
+      int c = d->class_of[b];
+      n += row[c] >= 0 && row[c] == rs[c];
+    }
+    if (n > bestn) { bestn = n; best = cand[i]; }
+  }
+  if (best < 0) return -1;
+  const int32_t *rs = d->next + (size_t)best * nc;
+  int other = 0;
+  for (int b = 0; b < 256; b++) {
+    int c = d->class_of[b];
+    int32_t t = row[c];
+    inB[b] = (uint8_t)(t >= 0 && t == rs[c]);
+    if (t >= 0 && !inB[b] && heavy[t]) other++;
+  }
+  return other <= FILTER_HEAVY_OTHER ? best : -1;
+}
+
+/* The source to filter q's row from, which must not itself be filtered; -1 none. */
+static int32_t filter_plan(const dm_tokauto *ta, int32_t q, uint8_t inB[256]) {
+  int32_t s = filter_source(ta, q, inB);
+  uint8_t other[256];
+  if (s < 0 || filter_source(ta, s, other) >= 0) return -1;
+  return s;
+}
+
+/* Walked instead of templated: at most this many byte-trie nodes below q's live
+ * first bytes, and at most 1/16 of the trie. */
+#define WALK_LIMIT 16384
+
+/* Byte-trie nodes below the root children that q's live first bytes reach (the most
+ * a byte walk from q visits); INT32_MAX on OOM. */
+static int32_t walk_cost(dm_tokauto *ta, int32_t q) {
+  const int32_t *size = dm_tokcache_root_sizes(ta->cache);
+  if (!size) return INT32_MAX;
+  const dm_dfa *d = ta->dfa;
+  const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
+  int64_t n = 0;
+  for (int b = 0; b < 256; b++)
+    if (row[d->class_of[b]] >= 0) n += size[b];
+  return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
+static int intern_or_fail(dm_tokauto *ta, const uint64_t *bits, int32_t count, int32_t *id);
+static int32_t set_of(dm_tokauto *ta, int32_t q, int32_t k);
+static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count);
+
+/* Groups of q's row from s's row (built) filtered by first bytes in inB, then the
+ * byte walks of the other first bytes. DM_OK / DM_ENOMEM. */
+static int filtered_row(dm_tokauto *ta, int32_t q, int32_t s, const uint8_t inB[256]) {
+  const uint64_t *fb = dm_tokcache_first_bytes(ta->cache, inB);
+  if (!fb) return DM_ENOMEM;
+  if (!ta->tmpbits && !(ta->tmpbits = malloc(ta->vwords * 8))) return DM_ENOMEM;
+  const dm_tokrow *src = &ta->rows[s];
+  for (int32_t k = 0; k < src->n; k++) {
+    if (src->next[k] == ta->qe) continue; /* EOS: q's own, below */
+    int32_t sid = set_of(ta, s, k), id;
+    if (sid < 0) return DM_ENOMEM;
+    int32_t cnt = (int32_t)dm_words_and_count(ta->tmpbits, ta->sets[sid].bits, fb, ta->vwords);
+    if (!cnt) continue;
+    if (intern_or_fail(ta, ta->tmpbits, cnt, &id)) return DM_ENOMEM;
+    int32_t g = group_for(ta, src->next[k]);
+    if (g < 0) return DM_ENOMEM;
+    ta->g[g].fset = id;
+    ta->g[g].count += cnt;
+  }
+  return byte_walk(ta, 0, q, inB);
 }
 
 /* Rows' arrays come from an arena freed with the automaton (rows are never freed
@@ -435,12 +576,34 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   dm_tmpl *tm = NULL;
   ta->ng = 0;
   int rc = DM_ENOMEM;
+  bool filtered = false;
   if (q != ta->qe) {
     if (wants_template(ta, q)) {
-      if (template_row(ta, q, &tm)) goto out;
-      ta->tmpl_rows++;
+      /* where q's template needs a class trie no other automaton asked for, the row
+         is filtered from another state's, or walked when its first bytes lead into
+         small parts of the trie (a literal before free text) */
+      uint8_t inB[256];
+      int32_t src = filter_plan(ta, q, inB);
+      bool walk = src < 0 && walk_cost(ta, q) <= (ta->vocab->ntrie / 16 < WALK_LIMIT ? ta->vocab->ntrie / 16 : WALK_LIMIT);
+      int t = template_row(ta, q, &tm, src >= 0 || walk ? DM_TMPL_SECOND : DM_TMPL_BUILD);
+      if (t == 1 && walk) {
+        if (byte_walk(ta, 0, q, NULL)) goto out;
+        ta->byte_rows++;
+      } else if (t == 1) {
+        if (!ta->built[src]) { /* src is not filtered itself: no deeper recursion */
+          if (build_or_derive(ta, src)) goto out;
+          ta->built[src] = 1;
+        }
+        if (filtered_row(ta, q, src, inB)) goto out;
+        filtered = true;
+        ta->filtered_rows++;
+      } else if (t) {
+        goto out;
+      } else {
+        ta->tmpl_rows++;
+      }
     } else {
-      if (byte_walk(ta, 0, q)) goto out;
+      if (byte_walk(ta, 0, q, NULL)) goto out;
       ta->byte_rows++;
     }
   }
@@ -450,12 +613,23 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   for (int32_t k = 0; k < ta->ng; k++) total += ta->g[k].n;
   if (alloc_row(ta, row, x, n, total)) goto out;
   x->tm = tm;
+  x->filtered = filtered;
   int32_t at = 0;
   for (int32_t k = 0; k < ta->ng; k++) {
     const glist *g = &ta->g[k];
     row->next[k] = g->next;
     x->tj[k] = g->tj;
     x->set[k] = -1; /* token set: built on demand */
+    if (g->fset >= 0 && !g->n) x->set[k] = g->fset;
+    else if (g->fset >= 0) { /* filtered tokens and walked ones (other first bytes) */
+      const uint64_t *fs = ta->sets[g->fset].bits;
+      memcpy(ta->tmpbits, fs, ta->vwords * 8);
+      const dm_vocab *v = ta->vocab;
+      for (int32_t i = 0; i < g->n; i++)
+        for (int32_t t = v->trie[g->nodes[i]].first_token; t >= 0; t = v->next_same[t])
+          ta->tmpbits[t >> 6] |= (uint64_t)1 << (t & 63);
+      if (intern_or_fail(ta, ta->tmpbits, g->count, &x->set[k])) goto out;
+    }
     x->count[k] = g->count;
     x->nodes_off[k] = at;
     if (g->n) memcpy(x->nodes + at, g->nodes, (size_t)g->n * sizeof *g->nodes);
@@ -473,6 +647,7 @@ static int build_row(dm_tokauto *ta, int32_t q) {
   }
   x->nodes_off[n] = at;
   ta->memory += (size_t)n * 20 + (size_t)total * 4 + ta->qwords * 8;
+  ta->nbuilt++;
   rc = DM_OK;
 out:
   for (int32_t k = 0; k < ta->ng; k++) ta->slot_of[ta->g[k].next] = -1;
@@ -494,9 +669,10 @@ out:
  * whose image dies are dropped): the walk is done once per counter, not per layer. */
 
 #define SHIFT_LIMIT 8192 /* states a verification may assign */
+#define SHIFT_AFTER 32   /* rows built (not shared) before shifts are searched */
 
 /* Extend σ from the seed x -> y; on a contradiction undo and return false. */
-static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, int32_t *touched) {
+static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, int32_t *touched, int64_t *wasted) {
   const dm_dfa *d = ta->dfa;
   int32_t *sg = ta->sigma;
   int32_t nt = 0, qh = 0, qt = 0;
@@ -549,6 +725,7 @@ static bool try_shift(dm_tokauto *ta, int32_t x0, int32_t y0, int32_t *queue, in
   }
   if (!ok) {
     for (int32_t i = 0; i < nt; i++) sg[touched[i]] = -2;
+    *wasted += nt;
     return false;
   }
   for (int32_t i = 0; i < nt; i++) {
@@ -576,7 +753,11 @@ static int find_shifts(dm_tokauto *ta) {
     return DM_ENOMEM;
   }
   for (int32_t i = 0; i < n; i++) ta->sigma[i] = -2, ta->pre[i] = -1;
-  for (int32_t x = 0; x < n; x++) {
+  /* failed tries are undone and cost their states; counters inside loops (an email
+     domain's labels) fail many, so the search stops past a budget (shifts only
+     save work) */
+  int64_t wasted = 0, budget = 8 * (int64_t)n + SHIFT_LIMIT;
+  for (int32_t x = 0; x < n && wasted <= budget; x++) {
     if (!heavy[x] || ta->sigma[x] != -2) continue;
     const int32_t *rx = d->next + (size_t)x * (size_t)d->nclasses;
     for (int c = 0; c < d->nclasses; c++) {
@@ -585,7 +766,7 @@ static int find_shifts(dm_tokauto *ta) {
       const int32_t *ry = d->next + (size_t)y * (size_t)d->nclasses;
       int same = 1;
       for (int c2 = 0; c2 < d->nclasses && same; c2++) same = (rx[c2] < 0) == (ry[c2] < 0);
-      if (same && try_shift(ta, x, y, queue, touched)) break;
+      if (same && try_shift(ta, x, y, queue, touched, &wasted)) break;
     }
   }
   free(queue);
@@ -602,6 +783,7 @@ static int derive_row(dm_tokauto *ta, int32_t q) {
   dm_tokrow *row = &ta->rows[q];
   rowx *x = &ta->rx[q];
   int32_t n = 0, total = 0, rc = DM_ENOMEM;
+  if (sx->filtered) return 1; /* groups held as sets: built again, by filtering */
   int32_t *img = malloc((size_t)(src->n ? src->n : 1) * sizeof *img);
   if (!img) return DM_ENOMEM;
   for (int32_t k = 0; k < src->n; k++) img[k] = -1;
@@ -665,7 +847,91 @@ out:
   return rc;
 }
 
+/* ------------------------------------------------------------------ shared rows */
+
+/* Rows of a donor automaton (the cache's, over the same vocabulary and filler) serve
+ * every state whose language equals one of the donor's: then every token leads to
+ * states with equal languages too, so the donor's groups hold exactly the right
+ * tokens and only their next states are renamed. Most specs embed the donor's
+ * language (any JSON value) in large parts: the same strings, arrays and objects
+ * below a top level that differs. */
+
+#define SHARE_MIN_STATES 64
+
+static void share_setup(dm_tokauto *ta) {
+  ta->share_done = true;
+  int32_t n = ta->dfa->nstates, best = 0;
+  if (n < SHARE_MIN_STATES) return;
+  for (int i = 0; i < DM_TOKCACHE_DONORS && best < n / 2; i++) {
+    dm_tokauto *d = dm_tokcache_donor(ta->cache, i);
+    if (!d || d == ta || d->vocab != ta->vocab || d->eos != ta->eos) continue;
+    int32_t *share = malloc((size_t)n * sizeof *share), *partner = malloc((size_t)d->dfa->nstates * sizeof *partner);
+    int32_t mapped = 0;
+    if (share && partner && dm_dfa_equiv_map(ta->dfa, d->dfa, 2 * n + 1024, share, partner) == DM_OK)
+      for (int32_t s = 0; s < n; s++) mapped += share[s] >= 0;
+    if (mapped > best) {
+      free(ta->share);
+      free(ta->partner);
+      ta->share = share;
+      ta->partner = partner;
+      ta->donor = d;
+      best = mapped;
+    } else {
+      free(share);
+      free(partner);
+    }
+  }
+}
+
+/* q's row from the donor's. DM_OK; 1 when it does not apply; DM_ENOMEM. */
+static int share_row(dm_tokauto *ta, int32_t q) {
+  dm_tokauto *d = ta->donor;
+  int32_t p = ta->share[q];
+  const dm_tokrow *src = dm_tokauto_row(d, p);
+  if (!src) return DM_ENOMEM;
+  const rowx *sx = &d->rx[p];
+  if (sx->filtered) return 1; /* its groups are sets interned in the donor */
+  for (int32_t k = 0; k < src->n; k++)
+    if (src->next[k] != d->qe && ta->partner[src->next[k]] < 0) return 1;
+  dm_tokrow *row = &ta->rows[q];
+  rowx *x = &ta->rx[q];
+  size_t n1 = (size_t)(src->n ? src->n : 1);
+  row->n = src->n;
+  row->next = arena_alloc(ta, n1 * sizeof *row->next);
+  row->succ = arena_alloc(ta, ta->qwords * sizeof *row->succ);
+  x->set = arena_alloc(ta, n1 * sizeof *x->set);
+  x->dk = arena_alloc(ta, n1 * sizeof *x->dk);
+  if (!row->next || !row->succ || !x->set || !x->dk) {
+    memset(row, 0, sizeof *row);
+    memset(x, 0, sizeof *x);
+    return DM_ENOMEM;
+  }
+  memset(row->succ, 0, ta->qwords * sizeof *row->succ);
+  for (int32_t k = 0; k < src->n; k++) {
+    int32_t z = src->next[k] == d->qe ? ta->qe : ta->partner[src->next[k]];
+    row->next[k] = z;
+    row->succ[z >> 6] |= (uint64_t)1 << (z & 63);
+    x->set[k] = -1;
+    x->dk[k] = -1;
+  }
+  /* the groups' tokens: the donor's arrays, read-only once built (the donor lives
+     as long as the cache's owner, longer than this automaton) */
+  x->tm = sx->tm;
+  x->tj = sx->tj;
+  x->count = sx->count;
+  x->nodes_off = sx->nodes_off;
+  x->nodes = sx->nodes;
+  x->filtered = 0;
+  ta->memory += n1 * 16 + ta->qwords * 8;
+  ta->shared_rows++;
+  return DM_OK;
+}
+
 static int build_or_derive(dm_tokauto *ta, int32_t q) {
+  if (ta->share && q < ta->dfa->nstates && ta->share[q] >= 0) {
+    int rc = share_row(ta, q);
+    if (rc <= 0) return rc;
+  }
   if (q < ta->dfa->nstates && ta->pre && ta->pre[q] >= 0 && ta->built[ta->pre[q]]) {
     int rc = derive_row(ta, q);
     if (rc <= 0) return rc;
@@ -676,7 +942,21 @@ static int build_or_derive(dm_tokauto *ta, int32_t q) {
 const dm_tokrow *dm_tokauto_row(dm_tokauto *ta, int32_t q) {
   if (q < 0 || q >= ta->nq) return NULL;
   if (!ta->built[q]) {
-    if (!ta->sigma && find_shifts(ta)) return NULL;
+    if (!ta->share_done) share_setup(ta);
+    if (ta->share && q < ta->dfa->nstates && ta->share[q] >= 0) { /* no shifts needed */
+      int rc = share_row(ta, q);
+      if (rc < 0) return NULL;
+      if (rc == 0) {
+        ta->built[q] = 1;
+        return &ta->rows[q];
+      }
+    }
+    if (!ta->sigma && ta->nbuilt >= SHIFT_AFTER && find_shifts(ta)) return NULL;
+    if (!ta->sigma) { /* no shifts searched yet */
+      if (q < ta->dfa->nstates ? build_or_derive(ta, q) : build_row(ta, q)) return NULL;
+      ta->built[q] = 1;
+      return &ta->rows[q];
+    }
     /* build the chain of preimages bottom up (a cycle just stops the chain) */
     int32_t len = 0, s = q;
     while (s < ta->dfa->nstates && !ta->built[s] && len < ta->nq) {
@@ -748,6 +1028,11 @@ static int32_t intern(dm_tokauto *ta, const uint64_t *bits, int32_t count) {
   ta->memory += ta->vwords * 8;
   ta->hash[j] = ta->nsets;
   return ta->nsets++;
+}
+
+static int intern_or_fail(dm_tokauto *ta, const uint64_t *bits, int32_t count, int32_t *id) {
+  *id = intern(ta, bits, count);
+  return *id < 0 ? DM_ENOMEM : DM_OK;
 }
 
 static bool is_eos_edge(const dm_tokauto *ta, const rowx *x, const dm_tokrow *row, int32_t k) {
@@ -911,6 +1196,12 @@ int32_t dm_tokauto_row_single(const dm_tokauto *ta, int32_t q, int32_t k) {
   const dm_tokrow *row = &ta->rows[q];
   if (x->count[k] != 1) return -1;
   if (is_eos_edge(ta, x, row, k)) return ta->eos;
+  if (x->set[k] >= 0) { /* the group's set is built (filtered groups have no nodes) */
+    const uint64_t *b = ta->sets[x->set[k]].bits;
+    for (size_t w = 0; w < ta->vwords; w++)
+      if (b[w]) return (int32_t)(w * 64 + (size_t)__builtin_ctzll(b[w]));
+    return -1;
+  }
   if (x->tj[k] >= 0 && x->tm->g_count[x->tj[k]] == 1)
     return x->tm->ct->nodes[x->tm->g_nodes[x->tm->g_off[x->tj[k]]]].first_token;
   return ta->vocab->trie[x->nodes[x->nodes_off[k]]].first_token;

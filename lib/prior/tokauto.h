@@ -77,8 +77,20 @@ int32_t dm_tokauto_step(const dm_tokauto *ta, int32_t q, int32_t tok);
 /* Bytes held by rows, token sets and the templates this automaton uses. */
 size_t dm_tokauto_memory(const dm_tokauto *ta);
 /* How rows were built (for tests and benchmarks): rows from byte-trie walks, rows
- * from templates, distinct templates used, rows derived through a counter shift. */
+ * from templates, distinct templates used, rows derived through a counter shift,
+ * rows filtered by first byte from another state's row, rows shared with the
+ * cache's donor. */
 void dm_tokauto_stats(const dm_tokauto *ta, int32_t *byte_rows, int32_t *template_rows, int32_t *templates,
-                      int32_t *shifted_rows);
+                      int32_t *shifted_rows, int32_t *filtered_rows, int32_t *shared_rows);
+
+/* The cache's donors (DM_TOKCACHE_DONORS slots): automata (over the cache's
+ * vocabulary) whose rows other automata with the same filler take for their states
+ * with the same language as one of theirs; an automaton uses the first donor that
+ * covers half its states, else the one that covers most. Borrowed: whoever sets one
+ * keeps it alive longer than every automaton made with the cache since, and clears
+ * the slot with NULL before freeing it. */
+#define DM_TOKCACHE_DONORS 2
+void dm_tokcache_set_donor(dm_tokcache *c, int i, dm_tokauto *donor);
+dm_tokauto *dm_tokcache_donor(const dm_tokcache *c, int i);
 
 #endif

@@ -71,8 +71,26 @@ typedef struct dl_memo {
   int off[257];
 } dl_memo;
 
+#define CACHE_MISSES 256
+
+/* Token sets by first byte (see dm_tokcache_first_bytes), a few kept. */
+#define CACHE_FIRST_BYTES 32
+typedef struct fb_entry {
+  uint64_t key[4]; /* the bytes, as a 256-bit set */
+  uint64_t *bits;  /* NULL: unused */
+} fb_entry;
+
 struct dm_tokcache {
   const dm_vocab *vocab;
+  uint8_t *first_byte;              /* per token: its first byte (built on first use) */
+  fb_entry fb[CACHE_FIRST_BYTES];
+  int fb_next;
+  uint64_t serial;                  /* requester numbers handed out */
+  dm_tokauto *donor[DM_TOKCACHE_DONORS]; /* borrowed (see dm_tokcache_set_donor) */
+  int32_t root_size[256];           /* byte-trie nodes below each root child, by byte */
+  bool root_size_done;
+  uint64_t miss_hash[CACHE_MISSES], miss_by[CACHE_MISSES]; /* partitions not built yet, by whom */
+  int miss_next;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
   uint64_t trie_hash[CACHE_TRIES];
   uint64_t trie_used[CACHE_TRIES], clock; /* last use, for eviction */
@@ -117,11 +135,65 @@ static void drop_templates(dm_tokcache *c) {
 
 void dm_tokcache_free(dm_tokcache *c) {
   if (!c) return;
+  free(c->first_byte);
+  for (int i = 0; i < CACHE_FIRST_BYTES; i++) free(c->fb[i].bits);
   drop_templates(c);
   for (int i = 0; i < c->ntries; i++) dm_classtrie_unref(c->tries[i]);
   free(c->codes);
   pool_unref(c->pool);
   free(c);
+}
+
+uint64_t dm_tokcache_serial(dm_tokcache *c) { return ++c->serial; }
+
+void dm_tokcache_set_donor(dm_tokcache *c, int i, dm_tokauto *donor) {
+  if (i >= 0 && i < DM_TOKCACHE_DONORS) c->donor[i] = donor;
+}
+dm_tokauto *dm_tokcache_donor(const dm_tokcache *c, int i) {
+  return i >= 0 && i < DM_TOKCACHE_DONORS ? c->donor[i] : NULL;
+}
+
+const int32_t *dm_tokcache_root_sizes(dm_tokcache *c) {
+  if (c->root_size_done) return c->root_size;
+  const dm_vocab *v = c->vocab;
+  int32_t *size = malloc((size_t)(v->ntrie ? v->ntrie : 1) * sizeof *size);
+  if (!size) return NULL;
+  for (int32_t n = 0; n < v->ntrie; n++) size[n] = 1;
+  for (int32_t n = v->ntrie - 1; n > 0; n--) /* parents come before children */
+    if (v->parent[n] > 0) size[v->parent[n]] += size[n];
+  memset(c->root_size, 0, sizeof c->root_size);
+  for (int32_t ch = v->trie[0].first_child; ch >= 0; ch = v->trie[ch].next_sibling) c->root_size[v->trie[ch].byte] = size[ch];
+  free(size);
+  c->root_size_done = true;
+  return c->root_size;
+}
+
+const uint64_t *dm_tokcache_first_bytes(dm_tokcache *c, const uint8_t in[256]) {
+  uint64_t key[4] = {0};
+  for (int b = 0; b < 256; b++)
+    if (in[b]) key[b >> 6] |= (uint64_t)1 << (b & 63);
+  for (int i = 0; i < CACHE_FIRST_BYTES; i++)
+    if (c->fb[i].bits && memcmp(c->fb[i].key, key, sizeof key) == 0) return c->fb[i].bits;
+  const dm_vocab *v = c->vocab;
+  if (!c->first_byte) {
+    if (!(c->first_byte = malloc((size_t)(v->n ? v->n : 1)))) return NULL;
+    for (int32_t t = 0; t < v->n; t++) c->first_byte[t] = v->off[t + 1] > v->off[t] ? v->blob[v->off[t]] : 0;
+  }
+  size_t vw = ((size_t)v->n + 63) / 64;
+  fb_entry *e = &c->fb[c->fb_next];
+  if (!e->bits && !(e->bits = malloc(vw * 8))) return NULL;
+  c->fb_next = (c->fb_next + 1) % CACHE_FIRST_BYTES;
+  memcpy(e->key, key, sizeof key);
+  for (size_t w = 0; w < vw; w++) {
+    uint64_t word = 0;
+    int32_t t0 = (int32_t)(w * 64), end = v->n - t0 < 64 ? v->n - t0 : 64;
+    for (int32_t i = 0; i < end; i++) {
+      int32_t t = t0 + i;
+      word |= (uint64_t)(in[c->first_byte[t]] && v->off[t + 1] > v->off[t] && !(v->flags[t] & DM_VOCAB_SPECIAL)) << i;
+    }
+    e->bits[w] = word;
+  }
+  return e->bits;
 }
 
 size_t dm_tokcache_memory(const dm_tokcache *c) {
@@ -142,13 +214,29 @@ static uint64_t hash_partition(const uint8_t class_of[256]) {
   return h;
 }
 
-static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256]) {
+static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256], bool may_build, bool *missing,
+                              uint64_t requester) {
   uint64_t h = hash_partition(class_of);
   for (int i = 0; i < c->ntries; i++)
     if (c->trie_hash[i] == h && memcmp(c->tries[i]->class_of, class_of, 256) == 0) {
       c->trie_used[i] = ++c->clock;
       return c->tries[i];
     }
+  if (!may_build) {
+    /* a partition one automaton asks for is built when another one asks again */
+    int i = 0;
+    while (i < CACHE_MISSES && c->miss_hash[i] != h) i++;
+    if (i == CACHE_MISSES || c->miss_by[i] == requester) {
+      if (i == CACHE_MISSES) {
+        i = c->miss_next;
+        c->miss_next = (c->miss_next + 1) % CACHE_MISSES;
+        c->miss_hash[i] = h;
+      }
+      c->miss_by[i] = requester;
+      *missing = true;
+      return NULL;
+    }
+  }
   dm_classtrie *ct = NULL;
   if (dm_classtrie_new(c->vocab, class_of, &ct)) return NULL;
   /* keep at most CACHE_TRIES tries and CACHE_TRIE_BYTES, dropping the least
@@ -379,7 +467,8 @@ static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uin
 }
 
 dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *heavy, int32_t q, int32_t *map,
-                               int32_t *scratch) {
+                               int32_t *scratch, int build, bool *missing, uint64_t requester) {
+  if (missing) *missing = false;
   const int32_t *row = d->next + (size_t)q * (size_t)d->nclasses;
   /* P starts as q's own partition (bytes grouped by target) joined with the UTF-8
      kinds; while the region stops at free-text states, P is refined by their
@@ -400,7 +489,7 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
       np = refine(class_of, key, 1);
     }
   }
-  dm_classtrie *ct = trie_for(c, class_of);
+  dm_classtrie *ct = trie_for(c, class_of, build == DM_TMPL_BUILD || !missing, missing, requester);
   if (!ct) return NULL;
   uint64_t h = mix(0x9E3779B97F4A7C15ULL, (uint64_t)(uintptr_t)ct);
   for (size_t i = 0; i < (size_t)nrel * (size_t)np; i++) h = mix(h, (uint64_t)(uint32_t)codes[i]);

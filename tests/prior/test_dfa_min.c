@@ -3,8 +3,10 @@
  * the same tables (so the same language and the same number of states) — and both
  * against the unminimised automaton on random words. Also the one-product difference
  * against intersecting with the complement, and the all-at-once union of automata
- * with disjoint first bytes against unions one at a time. */
+ * with disjoint first bytes against unions one at a time, and the map of equivalent
+ * states of two automata against re-rooted minimisation. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,6 +309,67 @@ START_TEST(disjoint_union_is_union) {
 }
 END_TEST
 
+/* A copy of d started at state s (states s and 0 swapped), minimised. */
+static dm_dfa *rerooted(const dm_dfa *d, int s) {
+  dm_dfa *r = dfa_new(d->nstates, d->nclasses);
+  memcpy(r->class_of, d->class_of, sizeof r->class_of);
+#define SWAP(x) ((x) == s ? 0 : (x) == 0 ? s : (x))
+  for (int x = 0; x < d->nstates; x++) {
+    r->accept[SWAP(x)] = d->accept[x];
+    for (int c = 0; c < d->nclasses; c++) {
+      int32_t t = d->next[(size_t)x * d->nclasses + c];
+      r->next[(size_t)SWAP(x) * d->nclasses + c] = t < 0 ? -1 : SWAP(t);
+    }
+  }
+#undef SWAP
+  ck_assert_int_eq(dm_dfa_minimize(r), DM_OK);
+  return r;
+}
+
+/* dm_dfa_equiv_map: every pair it maps has the same language (the two automata
+ * re-rooted there minimise to the same table), an automaton maps onto itself
+ * state for state, and automata that differ in a few moves still share states. */
+START_TEST(equiv_map_is_sound) {
+  int mapped = 0, unmapped = 0;
+  for (int t = 0; t < 300; t++) {
+    dm_dfa *a = minimal_random(2 + below(30), 1 + below(5), below(60), 10 + below(50));
+    dm_dfa *b = dfa_copy(a);
+    int changes = t % 4 == 0 ? 0 : 1 + below(3);
+    for (int i = 0; i < changes; i++) {
+      int q = below(b->nstates);
+      if (below(2)) b->accept[q] ^= 1;
+      else b->next[(size_t)q * b->nclasses + below(b->nclasses)] = below(3) ? below(b->nstates) : -1;
+    }
+    ck_assert_int_eq(dm_dfa_minimize(b), DM_OK);
+    int32_t *mb = malloc((size_t)(b->nstates + 1) * sizeof *mb), *ma = malloc((size_t)(a->nstates + 1) * sizeof *ma);
+    ck_assert_int_eq(dm_dfa_equiv_map(b, a, 100000, mb, ma), DM_OK);
+    if (!changes) /* the same language: every state has its partner */
+      for (int i = 0; i < b->nstates; i++) ck_assert_int_ge(mb[i], 0);
+    if (!changes && dm_dfa_equal(a, b))
+      for (int i = 0; i < a->nstates; i++) ck_assert_int_eq(mb[i], i);
+    for (int i = 0; i < b->nstates; i++) {
+      if (mb[i] < 0) { unmapped++; continue; }
+      mapped++;
+      ck_assert_int_eq(ma[mb[i]], i);
+      dm_dfa *x = rerooted(b, i), *y = rerooted(a, mb[i]);
+      ck_assert_msg(dm_dfa_equal(x, y), "round %d: state %d of b and %d of a differ", t, i, mb[i]);
+      dm_dfa_free(x);
+      dm_dfa_free(y);
+    }
+    /* past max_pairs nothing is mapped: with one pair, at most the starts */
+    ck_assert_int_eq(dm_dfa_equiv_map(b, a, 1, mb, ma), DM_OK);
+    for (int i = 1; i < b->nstates; i++) ck_assert_int_eq(mb[i], -1);
+    free(mb);
+    free(ma);
+    dm_dfa_free(a);
+    dm_dfa_free(b);
+  }
+  printf("equiv map: %d states mapped, %d not\n", mapped, unmapped);
+  ck_assert_int_gt(mapped, 400);
+  ck_assert_int_gt(unmapped, 400);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dfa_min");
   TCase *tc = tcase_create("core");
@@ -318,6 +381,7 @@ int main(void) {
   tcase_add_test(tc, compiled_patterns);
   tcase_add_test(tc, difference_is_and_not);
   tcase_add_test(tc, disjoint_union_is_union);
+  tcase_add_test(tc, equiv_map_is_sound);
   suite_add_tcase(s, tc);
   return dm_test_failures(s) ? 1 : 0;
 }

@@ -1,10 +1,11 @@
 /* Token-automaton rows against brute force: for every state, each group's token set
  * is exactly {t : δT(q, t) = next} computed by running the DFA over the token's
  * bytes (dm_tokauto_step, independent of the rows), counts and single tokens agree,
- * and the groups cover every token allowed from q. Exercises both ways rows are
- * built — byte-trie walks and shared templates with exits (JSON strings, counters,
- * UTF-8) — on a synthetic byte-level vocabulary and, when the npm cache has it, on
- * Qwen3's. */
+ * and the groups cover every token allowed from q. Exercises every way rows are
+ * built — byte-trie walks, shared templates with exits (JSON strings, counters,
+ * UTF-8), counter shifts, rows filtered by first byte (key matching) and rows
+ * shared with a donor automaton (states with its languages) — on a
+ * synthetic byte-level vocabulary and, when the npm cache has it, on Qwen3's. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,12 @@ static const char *schemas[] = {
   "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},\"additionalProperties\":{\"type\":\"integer\"}}",
   "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":2,\"pattern\":\"^[a-z é]*$\"}}",
   "{\"type\":\"string\",\"format\":\"email\"}",
+  /* keys matched against known names: rows filtered from the free key's row */
+  "{\"type\":\"object\",\"properties\":{\"__proto__\":{\"type\":\"number\"},\"toString\":{\"type\":\"string\"}},"
+  "\"required\":[\"__proto__\"]}",
 };
 static const char *regexes[] = {"[a-z ]{0,20}", "(\\w|\\s)*", ".*é.*", "[^\"]{2,5}x", "\\d{1,3}(,\\d{3})*",
-                                "\\x{10000}(?:[^ -1]x)", "\\x{10000}(?:[^ -1]x) *"};
+                                "\\x{10000}(?:[^ -1]x)", "\\x{10000}(?:[^ -1]x) *", "(x|yz)[^\"]*q"};
 
 /* A byte-level vocabulary: all 256 single bytes, JSON-ish and UTF-8 pieces, random
  * multi-byte strings, one special EOS (the last id). */
@@ -152,8 +156,14 @@ START_TEST(rows_match_brute_force_synthetic) {
   dm_vocab *v = synthetic_vocab(&eos);
   dm_tokcache *cache = NULL;
   ck_assert_int_eq(dm_tokcache_new(v, &cache), DM_OK);
-  int32_t templated = 0, walked = 0, shifted = 0;
+  int32_t templated = 0, walked = 0, shifted = 0, filtered = 0, shared = 0;
   const int ns = (int)(sizeof schemas / sizeof schemas[0]), nr = (int)(sizeof regexes / sizeof regexes[0]);
+  /* the shared cache's donor: any JSON value, rows checked too */
+  dm_dfa *dd = schema_dfa("{}");
+  dm_tokauto *donor = NULL;
+  ck_assert_int_eq(dm_tokauto_new(dd, v, eos, cache, &donor), DM_OK);
+  check_rows(donor, v, 0);
+  dm_tokcache_set_donor(cache, 0, donor);
   for (int i = 0; i < ns + nr; i++) {
     dm_dfa *d = i < ns ? schema_dfa(schemas[i]) : regex_dfa(regexes[i - ns]);
     for (int with_eos = 0; with_eos < 2; with_eos++) {
@@ -161,19 +171,27 @@ START_TEST(rows_match_brute_force_synthetic) {
       /* the second automaton of each DFA shares the cache's templates */
       ck_assert_int_eq(dm_tokauto_new(d, v, with_eos ? eos : -1, with_eos ? cache : NULL, &ta), DM_OK);
       check_rows(ta, v, 0);
-      int32_t w, t, nt, sh;
-      dm_tokauto_stats(ta, &w, &t, &nt, &sh);
+      int32_t w, t, nt, sh, f, h;
+      dm_tokauto_stats(ta, &w, &t, &nt, &sh, &f, &h);
+      shared += h;
       walked += w;
+      filtered += f;
       shifted += sh;
       templated += t;
       dm_tokauto_free(ta);
     }
     dm_dfa_free(d);
   }
-  printf("synthetic vocabulary: %d rows walked, %d from templates, %d shifted\n", walked, templated, shifted);
+  printf("synthetic vocabulary: %d rows walked, %d from templates, %d shifted, %d filtered, %d shared\n", walked,
+         templated, shifted, filtered, shared);
   ck_assert_int_gt(templated, 100); /* each way of building rows was exercised */
   ck_assert_int_gt(walked, 100);
   ck_assert_int_gt(shifted, 100);
+  ck_assert_int_gt(filtered, 10);
+  ck_assert_int_gt(shared, 100);
+  dm_tokcache_set_donor(cache, 0, NULL);
+  dm_tokauto_free(donor);
+  dm_dfa_free(dd);
   dm_tokcache_free(cache);
   dm_vocab_free(v);
 }
@@ -189,19 +207,32 @@ START_TEST(rows_match_brute_force_qwen3) {
   ck_assert_int_eq(dm_vocab_from_tokenizer(tok, &v), DM_OK);
   dm_tokcache *cache = NULL;
   ck_assert_int_eq(dm_tokcache_new(v, &cache), DM_OK);
-  int32_t eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOS), templated = 0;
-  for (int i = 0; i < 5; i++) {
-    dm_dfa *d = i < 3 ? schema_dfa(schemas[i]) : regex_dfa(regexes[i + 2]);
+  int32_t eos = dm_tokenizer_special_id(tok, DM_SPECIAL_EOS), templated = 0, filtered = 0, shared = 0;
+  dm_dfa *dd = schema_dfa("{}");
+  dm_tokauto *donor = NULL;
+  ck_assert_int_eq(dm_tokauto_new(dd, v, eos, cache, &donor), DM_OK);
+  check_rows(donor, v, 40);
+  dm_tokcache_set_donor(cache, 0, donor);
+  for (int i = 0; i < 7; i++) {
+    dm_dfa *d = i < 3 ? schema_dfa(schemas[i]) : i < 5 ? regex_dfa(regexes[i + 2]) : i == 5 ? schema_dfa(schemas[5])
+                                                                                            : regex_dfa(regexes[7]);
     dm_tokauto *ta = NULL;
     ck_assert_int_eq(dm_tokauto_new(d, v, eos, cache, &ta), DM_OK);
-    check_rows(ta, v, i < 3 ? 40 : 0);
-    int32_t t;
-    dm_tokauto_stats(ta, NULL, &t, NULL, NULL);
+    check_rows(ta, v, i < 3 || i == 5 ? 40 : 0);
+    int32_t t, f, h;
+    dm_tokauto_stats(ta, NULL, &t, NULL, NULL, &f, &h);
     templated += t;
+    filtered += f;
+    shared += h;
     dm_tokauto_free(ta);
     dm_dfa_free(d);
   }
   ck_assert_int_gt(templated, 0);
+  ck_assert_int_gt(filtered, 0);
+  ck_assert_int_gt(shared, 0);
+  dm_tokcache_set_donor(cache, 0, NULL);
+  dm_tokauto_free(donor);
+  dm_dfa_free(dd);
   dm_tokcache_free(cache);
   dm_vocab_free(v);
   dm_tokenizer_free(tok);
