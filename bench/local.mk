@@ -6,6 +6,7 @@ include bench/model.mk
 include bench/prior.mk
 include bench/decode.mk
 include bench/bpe.mk
+include bench/cuda.mk
 bench: all $(BENCH_TARGETS)
 	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
 .PHONY: bench $(BENCH_TARGETS)

@@ -80,6 +80,7 @@ int dm_cmd_generate(int argc, char **argv) {
       {"progress", no_argument, NULL, 'g'},        {"visual", no_argument, NULL, 'v'},
       {"batch", required_argument, NULL, 'B'},     {"out", required_argument, NULL, 'o'},
       {"threads", required_argument, NULL, 'H'},   {"renorm-confidence", no_argument, NULL, 'Z'},
+      {"device", required_argument, NULL, 'D'},
       {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
   };
   gen_req r;
@@ -88,6 +89,7 @@ int dm_cmd_generate(int argc, char **argv) {
   const char *model = NULL, *tfile = NULL, *prompt_file = NULL, *batch = NULL, *outp = NULL;
   int nspec = 0, json = 0, prefill = 1, progress = 0, visual = 0;
   long threads = 0, lv;
+  int device = DM_DEVICE_CPU, device_index = 0;
 
   opterr = 0;
   optind = 1;
@@ -132,6 +134,10 @@ int dm_cmd_generate(int argc, char **argv) {
       case 'o': outp = optarg; break;
       case 'H': if (parse_int("--threads", optarg, 1, 256, &threads)) return DM_EXIT_USAGE; break;
       case 'Z': r.dp.renorm_confidence = 1; break;
+      case 'D':
+        if (dm_device_parse(optarg, &device, &device_index, NULL))
+          return dm_cli_usage_error(CMD, "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
+        break;
       case 'h': dm_cli_print_help(dm_command_find(CMD)); return DM_EXIT_OK;
       default:
         if (optopt && optopt != 'h') return dm_cli_usage_error(CMD, "option '%s' needs an argument", argv[optind - 1]);
@@ -184,6 +190,8 @@ int dm_cmd_generate(int argc, char **argv) {
   }
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = (int)threads;
+  mp.device = device;
+  mp.device_index = device_index;
   rc = dm_model_load(mdir, &mp, &g.model, &err);
   if (rc) {
     ex = dm_cli_fail(CMD, rc, &err);

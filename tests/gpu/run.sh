@@ -1,0 +1,74 @@
+#!/bin/sh
+# The prepared device script: run it ONCE in a session that holds a lent H100/H200
+# (from the repository root):
+#
+#   sh tests/gpu/run.sh [RESULTS_DIR]      (default: $OUT if set, else ./gpu-results)
+#
+# Order (quick and most important first, so a run cut short still leaves results):
+#   1. configure + build with CUDA (out of tree in _build-gpu, -j16);
+#   2. GPU parity: the kernel tests, the forward against the CPU and the golden
+#      fixtures, `dimple generate` CPU vs CUDA (tests/gpu/*), plus `dimple info`;
+#   3. the benchmark (bench/cuda_bench): cuBLAS reference rate, LLaDA-8B and Dream-7B
+#      steps at prompt 512 + canvas 512, end-to-end JSON generation at LLaDA-8B shape.
+# Everything is logged under RESULTS_DIR: build.log, info.txt, test_*.log,
+# bench.txt, bench.json and summary.txt (one line per stage with its status).
+# Exit 0 when every stage passed. Budget: build ~1-2 min, parity < 1 min, bench
+# ~3-4 min (most of it generating 2 x 8 B random weights on 16 cores).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+RES=${1:-${OUT:-$ROOT/gpu-results}}
+mkdir -p "$RES"
+RES=$(cd "$RES" && pwd)
+B=$ROOT/_build-gpu
+JOBS=${JOBS:-16}
+SUMMARY=$RES/summary.txt
+: >"$SUMMARY"
+status=0
+note() { echo "$*" | tee -a "$SUMMARY"; }
+stage() { # stage NAME LOG CMD...: run, record PASS/FAIL/SKIP with the time taken
+  name=$1; log=$2; shift 2
+  t0=$(date +%s)
+  "$@" >"$log" 2>&1
+  rc=$?
+  dt=$(( $(date +%s) - t0 ))
+  case $rc in
+    0) note "PASS  $name (${dt}s)";;
+    77) note "SKIP  $name (${dt}s): $(grep -m1 SKIP "$log")"; status=1;;
+    *) note "FAIL  $name (${dt}s, exit $rc): see $(basename "$log")"; status=1;;
+  esac
+  return $rc
+}
+
+note "dimple GPU run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
+command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | sed 's/^/gpu: /' | tee -a "$SUMMARY"
+(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null | sed 's/^/commit: /') | tee -a "$SUMMARY"
+
+# 1. build
+build() {
+  cd "$ROOT" || return 1
+  [ -x configure ] || autoreconf -fi || return 1
+  mkdir -p "$B" && cd "$B" || return 1
+  [ -f Makefile ] || ../configure --with-cuda || return 1
+  make -j"$JOBS" all || return 1
+  make -j"$JOBS" check TESTS= || return 1 # builds the test programs only
+}
+stage "build with CUDA" "$RES/build.log" build || { note "build failed: nothing else can run"; exit 1; }
+grep -q 'CUDA: *yes' "$B/config.log" 2>/dev/null || grep -q '^#define DM_HAVE_CUDA 1' "$B/config.h" || {
+  note "FAIL  configure did not enable CUDA (see build.log)"; exit 1; }
+
+export DM_TEST_SRCDIR="$ROOT" DIMPLE="$B/cli/dimple"
+"$B/cli/dimple" info >"$RES/info.txt" 2>&1
+grep -A3 "CUDA devices" "$RES/info.txt" | tee -a "$SUMMARY"
+
+# 2. parity (each test prints one PASS/FAIL line per check)
+stage "kernels vs CPU twins" "$RES/test_cuda_kernels.log" "$B/tests/gpu/test_cuda_kernels"
+stage "forward vs CPU and golden fixtures" "$RES/test_cuda_forward.log" "$B/tests/gpu/test_cuda_forward" "$ROOT"
+stage "dimple generate cpu vs cuda" "$RES/test_generate.log" sh "$ROOT/tests/gpu/generate.sh"
+grep -h "^FAIL\|^not ok" "$RES"/test_*.log | head -20 | sed 's/^/  /' | tee -a "$SUMMARY"
+
+# 3. benchmark (bench.json is rewritten after each part)
+stage "benchmark" "$RES/bench.txt" "$B/bench/cuda_bench" --device 0 --out "$RES/bench.json" \
+  --tokenizer "$ROOT/tests/data/tokenizer/tiny-dense/tokenizer.json"
+sed 's/^/  /' "$RES/bench.txt" | tee -a "$SUMMARY" >/dev/null
+note "results in $RES"
+exit $status
