@@ -6,7 +6,7 @@
 DM_GPU_TESTS = tests/gpu/test_cuda_kernels tests/gpu/test_cuda_forward
 check_PROGRAMS += $(DM_GPU_TESTS)
 TESTS += $(DM_GPU_TESTS) tests/gpu/generate.sh
-EXTRA_DIST += tests/gpu/gpu.mk tests/gpu/generate.sh tests/gpu/run.sh
+EXTRA_DIST += tests/gpu/gpu.mk tests/gpu/generate.sh tests/gpu/run.sh tests/gpu/bundle.sh
 
 tests_gpu_test_cuda_kernels_SOURCES = tests/gpu/test_cuda_kernels.c
 tests_gpu_test_cuda_kernels_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/runtime $(CUDA_CFLAGS)

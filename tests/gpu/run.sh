@@ -4,8 +4,15 @@
 #
 #   sh tests/gpu/run.sh [RESULTS_DIR]      (default: $OUT if set, else ./gpu-results)
 #
+# The GPU machine's image has nvcc but probably not this project's build
+# dependencies (autotools, OpenBLAS, cJSON, PCRE2, libyaml, utf8proc, check), and
+# nothing can be installed there. So first, on the CPU machine, in the same checkout:
+#   sh tests/gpu/bundle.sh                 (builds with CUDA, packs gpu-bundle.tar.xz)
+# and carry gpu-bundle.tar.xz in the device call. Without the bundle this script
+# tries to build from source there.
+#
 # Order (quick and most important first, so a run cut short still leaves results):
-#   1. configure + build with CUDA (out of tree in _build-gpu, -j16);
+#   1. unpack the bundle, or configure + build with CUDA (_build-gpu, -j16);
 #   2. GPU parity: the kernel tests, the forward against the CPU and the golden
 #      fixtures, `dimple generate` CPU vs CUDA (tests/gpu/*), plus `dimple info`;
 #   3. the benchmark (bench/cuda_bench): cuBLAS reference rate, LLaDA-8B and Dream-7B
@@ -43,31 +50,45 @@ note "dimple GPU run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | sed 's/^/gpu: /' | tee -a "$SUMMARY"
 (cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null | sed 's/^/commit: /') | tee -a "$SUMMARY"
 
-# 1. build
-build() {
-  cd "$ROOT" || return 1
-  [ -x configure ] || autoreconf -fi || return 1
-  mkdir -p "$B" && cd "$B" || return 1
-  [ -f Makefile ] || ../configure --with-cuda || return 1
-  make -j"$JOBS" all || return 1
-  make -j"$JOBS" check TESTS= || return 1 # builds the test programs only
-}
-stage "build with CUDA" "$RES/build.log" build || { note "build failed: nothing else can run"; exit 1; }
-grep -q 'CUDA: *yes' "$B/config.log" 2>/dev/null || grep -q '^#define DM_HAVE_CUDA 1' "$B/config.h" || {
-  note "FAIL  configure did not enable CUDA (see build.log)"; exit 1; }
-
-export DM_TEST_SRCDIR="$ROOT" DIMPLE="$B/cli/dimple"
-"$B/cli/dimple" info >"$RES/info.txt" 2>&1
+# 1. programs: the bundle, else a build from source
+export DM_TEST_SRCDIR="$ROOT"
+# CUDA libraries: the toolkit's, the driver's, and the pip wheels' (where present)
+for d in /usr/local/cuda/lib64 /usr/local/nvidia/lib64 /usr/local/nvidia/lib \
+         $(python3 -c 'import os, nvidia; p = list(nvidia.__path__)[0]; print(" ".join(os.path.join(p, s, "lib") for s in ("cublas", "cuda_runtime")))' 2>/dev/null); do
+  [ -d "$d" ] && LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d
+done
+if [ -f "$ROOT/gpu-bundle.tar.xz" ]; then
+  U=$(mktemp -d)
+  tar -C "$U" -xJf "$ROOT/gpu-bundle.tar.xz" || { note "FAIL  cannot unpack gpu-bundle.tar.xz"; exit 1; }
+  BIN=$U/gpu-bundle/bin
+  export LD_LIBRARY_PATH="$U/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  note "programs: gpu-bundle.tar.xz (built at commit $(cat "$U/gpu-bundle/commit" 2>/dev/null))"
+  KERNELS=$BIN/test_cuda_kernels FORWARD=$BIN/test_cuda_forward BENCH=$BIN/cuda_bench DIMPLE=$BIN/dimple
+else
+  build() {
+    cd "$ROOT" || return 1
+    [ -x configure ] || autoreconf -fi || return 1
+    mkdir -p "$B" && cd "$B" || return 1
+    [ -f Makefile ] || ../configure --with-cuda || return 1
+    make -j"$JOBS" all || return 1
+    make -j"$JOBS" check TESTS= || return 1 # builds the test programs only
+  }
+  stage "build with CUDA" "$RES/build.log" build || { note "build failed: nothing else can run (make the bundle with tests/gpu/bundle.sh)"; exit 1; }
+  grep -q '^#define DM_HAVE_CUDA 1' "$B/config.h" || { note "FAIL  configure did not enable CUDA (see build.log)"; exit 1; }
+  KERNELS=$B/tests/gpu/test_cuda_kernels FORWARD=$B/tests/gpu/test_cuda_forward BENCH=$B/bench/cuda_bench DIMPLE=$B/cli/dimple
+fi
+export LD_LIBRARY_PATH DIMPLE
+"$DIMPLE" info >"$RES/info.txt" 2>&1
 grep -A3 "CUDA devices" "$RES/info.txt" | tee -a "$SUMMARY"
 
 # 2. parity (each test prints one PASS/FAIL line per check)
-stage "kernels vs CPU twins" "$RES/test_cuda_kernels.log" "$B/tests/gpu/test_cuda_kernels"
-stage "forward vs CPU and golden fixtures" "$RES/test_cuda_forward.log" "$B/tests/gpu/test_cuda_forward" "$ROOT"
+stage "kernels vs CPU twins" "$RES/test_cuda_kernels.log" "$KERNELS"
+stage "forward vs CPU and golden fixtures" "$RES/test_cuda_forward.log" "$FORWARD" "$ROOT"
 stage "dimple generate cpu vs cuda" "$RES/test_generate.log" sh "$ROOT/tests/gpu/generate.sh"
 grep -h "^FAIL\|^not ok" "$RES"/test_*.log | head -20 | sed 's/^/  /' | tee -a "$SUMMARY"
 
 # 3. benchmark (bench.json is rewritten after each part)
-stage "benchmark" "$RES/bench.txt" "$B/bench/cuda_bench" --device 0 --out "$RES/bench.json" \
+stage "benchmark" "$RES/bench.txt" "$BENCH" --device 0 --out "$RES/bench.json" \
   --tokenizer "$ROOT/tests/data/tokenizer/tiny-dense/tokenizer.json"
 sed 's/^/  /' "$RES/bench.txt" | tee -a "$SUMMARY" >/dev/null
 note "results in $RES"

@@ -331,6 +331,24 @@ extern "C" int dm_cu_convert(const float *d_x, size_t n, void *d_y, int dtype, v
   return launch_check("convert", err);
 }
 
+template <typename Y>
+__global__ void k_fill_uniform(Y *y, size_t n, uint64_t seed) {
+  GRID_STRIDE(i, n) {
+    uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    st(y, i, (float)(z >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f);
+  }
+}
+
+extern "C" int dm_cu_fill_uniform(void *d_y, size_t n, int dtype, uint64_t seed, void *stream, dm_error *err) {
+  if (bad_dtype(dtype)) return dm_error_set(err, DM_EINVAL, "dm_cu_fill_uniform: bad dtype");
+  if (n == 0) return DM_OK;
+  DISPATCH(dtype, Y, k_fill_uniform<Y><<<grid_for(n), 256, 0, (cudaStream_t)stream>>>((Y *)d_y, n, seed));
+  return launch_check("fill_uniform", err);
+}
+
 /* ------------------------------------------------------------------ row statistics */
 
 // logits (R, V), allowed (R, ceil(V/32)) or NULL -> stats (R)

@@ -43,6 +43,8 @@ int dm_cu_gather_rows(const float *d_x, const int32_t *d_idx, int R, int d, floa
 // logits (R, V) f32, allowed (R, ceil(V/32)) bits or NULL -> stats (R)
 int dm_cu_row_stats(const float *d_logits, int R, int V, const uint32_t *d_allowed,
                     dm_row_stats *d_stats, void *stream, dm_error *err);
+// -> y (n) in dtype: uniform values in [-1, 1) from a counter hash of (seed, i)
+int dm_cu_fill_uniform(void *d_y, size_t n, int dtype, uint64_t seed, void *stream, dm_error *err);
 // x (n) f32 -> y (n) in dtype (round to nearest even)
 int dm_cu_convert(const float *d_x, size_t n, void *d_y, int dtype, void *stream, dm_error *err);
 
