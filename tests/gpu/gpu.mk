@@ -15,3 +15,7 @@ tests_gpu_test_cuda_kernels_LDADD = lib/runtime/libdimple-runtime.la $(CUDA_LIBS
 tests_gpu_test_cuda_forward_SOURCES = tests/gpu/test_cuda_forward.c
 tests_gpu_test_cuda_forward_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS)
 tests_gpu_test_cuda_forward_LDADD = lib/runtime/libdimple-runtime.la $(CJSON_LIBS) -lm
+
+# The benchmark's host code on the CPU with small shapes (no GPU needed).
+TESTS += tests/gpu/bench_smoke.sh
+EXTRA_DIST += tests/gpu/bench_smoke.sh
