@@ -339,7 +339,7 @@ static size_t al(size_t n) { return (n + 255) & ~(size_t)255; }
 typedef struct fwd_bufs {
   float *x, *y, *cs, *S, *hr, *logits;
   void *a, *sg, *q, *kf, *vf, *P, *hra;
-  int32_t *ids, *rowidx;
+  int32_t *ids; /* the computed positions' ids, then the head rows' indices */
   uint32_t *allowed;
   dm_row_stats *stats;
   size_t chunk; /* batch entries (b, h) per attention pass */
@@ -519,6 +519,7 @@ extern "C" int dm_cuda_forward(dm_model *m, const dm_forward_batch *b, float *lo
     return dm_error_set(err, DM_EINVAL, "dm_cuda_forward: want logits or stats");
   int rc = use_device(m->cuda->dev, err);
   if (rc) return rc;
+  (void)cudaGetLastError(); /* a stale error (e.g. a failed allocation) is not this call's */
   host_tmp ht = {NULL, NULL, NULL};
   rc = forward_impl(m, b, logits, allowed, stats, &ht, err);
   if (rc) {
