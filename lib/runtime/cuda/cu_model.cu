@@ -246,6 +246,12 @@ extern "C" int dm_cuda_model_new(const dm_model *m, int device, dm_cuda_model **
     }
   }
   if (rc == DM_OK) rc = model_upload(cm, m, err);
+  /* a pageable cudaMemcpy may return before its DMA lands, and the forward runs on a
+   * non-blocking stream: wait for every upload here */
+  if (rc == DM_OK) {
+    cudaError_t e2 = cudaDeviceSynchronize();
+    if (e2 != cudaSuccess) rc = dm_error_set(err, DM_EDEVICE, "uploading the weights: %s", cudaGetErrorString(e2));
+  }
   if (rc) {
     dm_cuda_model_free(cm);
     return rc;
