@@ -77,6 +77,17 @@ static float *dget(const void *d, size_t n, int dt) {
   return f;
 }
 
+/* values exactly representable in bf16 (so an input converted to bf16 is unchanged) */
+static void round_bf16(float *v, size_t n) {
+  for (size_t i = 0; i < n; i++) v[i] = dm_bf16_to_f32(dm_f32_to_bf16(v[i]));
+}
+/* a device copy of device f32 x (n) in dtype dt (dm_cu_convert; F32: a plain copy) */
+static void *as_dtype(const float *d_x, size_t n, int dt) {
+  void *d = dput(NULL, n * 4);
+  OK(dm_cu_convert(d_x, n, d, dt, NULL, E));
+  return d;
+}
+
 /* max |a - b| <= tol * max(1, max |b|) */
 static void expect_close(const char *what, const float *a, const float *b, size_t n, double tol) {
   double m = 0, s = 1;
@@ -161,6 +172,7 @@ static void t_qkv_post(void) {
   int B = 2, T = 70, C = 30, H = 8, KV = 2, D = 64, Tq = T - C, M = B * Tq, W = (H + 2 * KV) * D;
   double theta = 5e5;
   float *y = rvec((size_t)M * W, 2.0f), *bias = rvec((size_t)W, 0.5f);
+  round_bf16(y, (size_t)M * W); /* the QKV GEMM's output is in the activation dtype */
   float *rq = malloc((size_t)M * H * D * 4), *rk = malloc((size_t)M * KV * D * 4), *rv = malloc((size_t)M * KV * D * 4);
   int32_t *pos = malloc((size_t)M * 4);
   for (int r = 0; r < M; r++) {
@@ -179,7 +191,9 @@ static void t_qkv_post(void) {
   for (int dt = 0; dt <= 1; dt++) {
     size_t es = dt ? 2 : 4, kvn = (size_t)B * T * KV * D;
     void *dq = dput(NULL, (size_t)M * H * D * es), *dk = dput(NULL, kvn * es), *dv = dput(NULL, kvn * es);
-    OK(dm_cu_qkv_post(dy, db, M, H, KV, D, dcs, Tq, C, T, C, dq, dk, dv, dt, NULL, E));
+    void *dyt = as_dtype(dy, (size_t)M * W, dt);
+    OK(dm_cu_qkv_post(dyt, db, M, H, KV, D, dcs, Tq, C, T, C, dq, dk, dv, dt, NULL, E));
+    cudaFree(dyt);
     float *q = dget(dq, (size_t)M * H * D, dt), *k = dget(dk, kvn, dt), *v = dget(dv, kvn, dt);
     float *kk = malloc((size_t)M * KV * D * 4), *vv = malloc((size_t)M * KV * D * 4);
     for (int b = 0; b < B; b++) { /* fresh rows of sequence b start at b*T + C */
@@ -253,6 +267,7 @@ static void t_softmax(int Tq, int Tk, int q0, int causal) {
 static void t_swiglu_gather(void) {
   int M = 33, F = 700;
   float *gu = rvec((size_t)M * 2 * F, 4.0f), *g = malloc((size_t)M * F * 4), *u = malloc((size_t)M * F * 4);
+  round_bf16(gu, (size_t)M * 2 * F); /* the gate|up GEMM's output is in the activation dtype */
   for (int r = 0; r < M; r++) {
     memcpy(g + (size_t)r * F, gu + (size_t)r * 2 * F, (size_t)F * 4);
     memcpy(u + (size_t)r * F, gu + (size_t)r * 2 * F + F, (size_t)F * 4);
@@ -261,7 +276,9 @@ static void t_swiglu_gather(void) {
   float *dgu = dput(gu, (size_t)M * 2 * F * 4);
   for (int dt = 0; dt <= 1; dt++) {
     void *dy = dput(NULL, (size_t)M * F * 4);
-    OK(dm_cu_swiglu(dgu, M, F, dy, dt, NULL, E));
+    void *dgut = as_dtype(dgu, (size_t)M * 2 * F, dt);
+    OK(dm_cu_swiglu(dgut, M, F, dy, dt, NULL, E));
+    cudaFree(dgut);
     float *got = dget(dy, (size_t)M * F, dt);
     char what[64];
     snprintf(what, sizeof what, "swiglu [gate|up] -> %s", dtn(dt));

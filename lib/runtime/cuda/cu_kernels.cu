@@ -201,14 +201,14 @@ extern "C" int dm_cu_rope_table(float *d_cs, int T, int D, double theta, void *s
 
 // y (M, (H + 2KV) D) [+ bias] -> q (M, H D), k/v (rows dm_km_kv_row, KV D)
 template <typename A>
-__global__ void k_qkv_post(const float *y, const float *bias, int M, int H, int KV, int D, const float *cs,
+__global__ void k_qkv_post(const A *y, const float *bias, int M, int H, int KV, int D, const float *cs,
                            int Tq, int q0, int Tdst, int off, A *q, A *k, A *v) {
   int hd = D / 2, W = (H + 2 * KV) * D;
   size_t n = (size_t)M * (H + 2 * KV) * hd;
   GRID_STRIDE(i, n) {
     dm_km_qkv_idx ix = dm_km_qkv_split(i, H, KV, D);
     size_t col = (size_t)ix.hs * D + ix.j;
-    float a = y[ix.r * W + col], b = y[ix.r * W + col + hd];
+    float a = ld(y, ix.r * W + col), b = ld(y, ix.r * W + col + hd);
     if (bias) {
       a += bias[col];
       b += bias[col + hd];
@@ -232,7 +232,7 @@ __global__ void k_qkv_post(const float *y, const float *bias, int M, int H, int 
   }
 }
 
-extern "C" int dm_cu_qkv_post(const float *d_y, const float *d_bias, int M, int H, int KV, int D,
+extern "C" int dm_cu_qkv_post(const void *d_y, const float *d_bias, int M, int H, int KV, int D,
                               const float *d_cs, int Tq, int q0, int Tdst, int off, void *d_q, void *d_k,
                               void *d_v, int dtype, void *stream, dm_error *err) {
   if (M < 0 || H < 1 || KV < 1 || H % KV || D < 2 || D % 2 || Tq < 1 || q0 < 0 || off < 0 ||
@@ -241,7 +241,7 @@ extern "C" int dm_cu_qkv_post(const float *d_y, const float *d_bias, int M, int 
   if (M == 0) return DM_OK;
   size_t n = (size_t)M * (H + 2 * KV) * (D / 2);
   DISPATCH(dtype, A,
-           k_qkv_post<A><<<grid_for(n), 256, 0, (cudaStream_t)stream>>>(d_y, d_bias, M, H, KV, D, d_cs, Tq, q0, Tdst,
+           k_qkv_post<A><<<grid_for(n), 256, 0, (cudaStream_t)stream>>>((const A *)d_y, d_bias, M, H, KV, D, d_cs, Tq, q0, Tdst,
                                                                       off, (A *)d_q, (A *)d_k, (A *)d_v));
   return launch_check("qkv_post", err);
 }
@@ -282,20 +282,20 @@ extern "C" int dm_cu_softmax(const float *d_s, size_t rows, int Tk, int Tq, int 
 
 // gu (M, 2F) -> y (M, F)
 template <typename Y>
-__global__ void k_swiglu(const float *gu, int M, int F, Y *y) {
+__global__ void k_swiglu(const Y *gu, int M, int F, Y *y) {
   size_t n = (size_t)M * F;
   GRID_STRIDE(i, n) {
     size_t r = i / (size_t)F, c = i % (size_t)F;
-    float g = gu[r * 2 * F + c], u = gu[r * 2 * F + F + c];
+    float g = ld(gu, r * 2 * F + c), u = ld(gu, r * 2 * F + F + c);
     st(y, i, g / (1.0f + expf(-g)) * u);
   }
 }
 
-extern "C" int dm_cu_swiglu(const float *d_gu, int M, int F, void *d_y, int dtype, void *stream, dm_error *err) {
+extern "C" int dm_cu_swiglu(const void *d_gu, int M, int F, void *d_y, int dtype, void *stream, dm_error *err) {
   if (M < 0 || F < 1 || bad_dtype(dtype)) return dm_error_set(err, DM_EINVAL, "dm_cu_swiglu: bad arguments");
   if (M == 0) return DM_OK;
   size_t n = (size_t)M * F;
-  DISPATCH(dtype, Y, k_swiglu<Y><<<grid_for(n), 256, 0, (cudaStream_t)stream>>>(d_gu, M, F, (Y *)d_y));
+  DISPATCH(dtype, Y, k_swiglu<Y><<<grid_for(n), 256, 0, (cudaStream_t)stream>>>((const Y *)d_gu, M, F, (Y *)d_y));
   return launch_check("swiglu", err);
 }
 

@@ -25,18 +25,18 @@ int dm_cu_rmsnorm(const float *d_x, const float *d_w, int M, int C, float eps, v
                   void *stream, dm_error *err);
 // -> cs (T, D/2, 2) f32: cos and sin of positions [0, T) (dm_km_rope_cs)
 int dm_cu_rope_table(float *d_cs, int T, int D, double theta, void *stream, dm_error *err);
-// y (M, (H + 2 KV) D) f32 [+ bias ((H + 2 KV) D) f32] -> RoPE on q and k heads at position
-// q0 + r % Tq, then q (M, H D), and k, v at rows dm_km_kv_row(r, Tq, Tdst, off) of
-// (.., KV D), all three in dtype
-int dm_cu_qkv_post(const float *d_y, const float *d_bias, int M, int H, int KV, int D,
+// y (M, (H + 2 KV) D) in dtype [+ bias ((H + 2 KV) D) f32] -> RoPE on q and k heads at
+// position q0 + r % Tq, then q (M, H D), and k, v at rows dm_km_kv_row(r, Tq, Tdst, off)
+// of (.., KV D), all three in dtype (arithmetic in f32)
+int dm_cu_qkv_post(const void *d_y, const float *d_bias, int M, int H, int KV, int D,
                    const float *d_cs, int Tq, int q0, int Tdst, int off, void *d_q, void *d_k,
                    void *d_v, int dtype, void *stream, dm_error *err);
 // s (rows, Tk) f32 (already scaled), row ρ is query ρ % Tq at key position q0 + ρ % Tq
 // -> p (rows, Tk) in pdtype: softmax over keys [0, limit), 0 beyond (p may alias s for F32)
 int dm_cu_softmax(const float *d_s, size_t rows, int Tk, int Tq, int q0, int causal, void *d_p,
                   int pdtype, void *stream, dm_error *err);
-// gu (M, 2 F) f32 = [gate | up] -> y (M, F) in dtype: silu(gate) * up
-int dm_cu_swiglu(const float *d_gu, int M, int F, void *d_y, int dtype, void *stream, dm_error *err);
+// gu (M, 2 F) = [gate | up] -> y (M, F), both in dtype: silu(gate) * up in f32
+int dm_cu_swiglu(const void *d_gu, int M, int F, void *d_y, int dtype, void *stream, dm_error *err);
 // x (M, d) f32, idx (R) rows of x -> y (R, d) f32
 int dm_cu_gather_rows(const float *d_x, const int32_t *d_idx, int R, int d, float *d_y, void *stream,
                       dm_error *err);

@@ -343,8 +343,8 @@ typedef struct host_tmp {
 static size_t al(size_t n) { return (n + 255) & ~(size_t)255; }
 
 typedef struct fwd_bufs {
-  float *x, *y, *cs, *S, *hr, *logits;
-  void *a, *sg, *q, *kf, *vf, *P, *hra;
+  float *x, *cs, *S, *hr, *logits;
+  void *y, *a, *sg, *q, *kf, *vf, *P, *hra;
   int32_t *ids; /* the computed positions' ids, then the head rows' indices */
   uint32_t *allowed;
   dm_row_stats *stats;
@@ -371,7 +371,7 @@ static int forward_impl(dm_model *m, const dm_forward_batch *bt, float *logits, 
   size_t words = DM_ALLOWED_WORDS(V);
   size_t sz[16], nbuf = 0, total = 0;
   sz[nbuf++] = al(M * d * 4);                                   /* x */
-  sz[nbuf++] = al(M * (size_t)(W > 2 * ff ? W : 2 * ff) * 4);   /* y */
+  sz[nbuf++] = al(M * (size_t)(W > 2 * ff ? W : 2 * ff) * es);  /* y: QKV, then gate|up */
   sz[nbuf++] = al((size_t)T * D * 4);                           /* cs: T x D/2 x 2 */
   sz[nbuf++] = al(chunk * per_e * 4);                           /* S */
   sz[nbuf++] = al((size_t)(R ? R : 1) * d * 4);                 /* hr */
@@ -403,7 +403,7 @@ static int forward_impl(dm_model *m, const dm_forward_batch *bt, float *logits, 
   size_t k = 0;
 #define CARVE(field, type) (fb.field = (type)(void *)p, p += sz[k++])
   CARVE(x, float *);
-  CARVE(y, float *);
+  CARVE(y, void *);
   CARVE(cs, float *);
   CARVE(S, float *);
   CARVE(hr, float *);
@@ -463,7 +463,7 @@ static int forward_impl(dm_model *m, const dm_forward_batch *bt, float *logits, 
   for (int l = 0; l < c->n_layers; l++) {
     dm_cuda_layer *G = &cm->L[l];
     TRY(dm_cu_rmsnorm(fb.x, G->attn_norm, (int)M, d, eps, fb.a, cm->dt, cm->st, err));
-    TRY(linear(cm, fb.a, (int)M, G->wqkv, W, d, fb.y, DM_DTYPE_F32, 0.0f, err));
+    TRY(linear(cm, fb.a, (int)M, G->wqkv, W, d, fb.y, cm->dt, 0.0f, err));
     TRY(dm_cu_qkv_post(fb.y, G->bqkv, (int)M, H, KV, D, fb.cs, Tq, q0, Tk, q0, fb.q, fb.kf, fb.vf, cm->dt, cm->st,
                        err));
     if (prefill) { /* keep K/V of positions [0, C) of each sequence */
@@ -494,7 +494,7 @@ static int forward_impl(dm_model *m, const dm_forward_batch *bt, float *logits, 
     }
     TRY(linear(cm, fb.a, (int)M, G->wo, d, qd, fb.x, DM_DTYPE_F32, 1.0f, err)); /* x += o W_o^T */
     TRY(dm_cu_rmsnorm(fb.x, G->ffn_norm, (int)M, d, eps, fb.a, cm->dt, cm->st, err));
-    TRY(linear(cm, fb.a, (int)M, G->wgu, 2 * ff, d, fb.y, DM_DTYPE_F32, 0.0f, err));
+    TRY(linear(cm, fb.a, (int)M, G->wgu, 2 * ff, d, fb.y, cm->dt, 0.0f, err));
     TRY(dm_cu_swiglu(fb.y, (int)M, ff, fb.sg, cm->dt, cm->st, err));
     TRY(linear(cm, fb.sg, (int)M, G->wd, d, ff, fb.x, DM_DTYPE_F32, 1.0f, err)); /* x += ... W_d^T */
   }
