@@ -192,6 +192,29 @@ END_TEST
 
 /* ------------------------------------------------------------------ attention */
 
+/* block_smax of cu_kernels.cu: warp trees (lane l takes lane l + o), then warp 0. */
+static dm_km_smax emulate_block_smax(dm_km_smax *th) {
+  dm_km_smax warp[DM_KM_THREADS / 32], l[32], nl[32];
+  for (int w = 0; w < DM_KM_THREADS / 32; w++) {
+    memcpy(l, th + 32 * w, sizeof l);
+    for (int o = 16; o > 0; o >>= 1) {
+      for (int lane = 0; lane < 32; lane++) nl[lane] = lane + o < 32 ? dm_km_smax_merge(l[lane], l[lane + o]) : l[lane];
+      memcpy(l, nl, sizeof l);
+    }
+    warp[w] = l[0];
+  }
+  for (int lane = 0; lane < 32; lane++) {
+    l[lane].m = -INFINITY;
+    l[lane].s = 0.0f;
+    if (lane < DM_KM_THREADS / 32) l[lane] = warp[lane];
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    for (int lane = 0; lane < 32; lane++) nl[lane] = lane + o < 32 ? dm_km_smax_merge(l[lane], l[lane + o]) : l[lane];
+    memcpy(l, nl, sizeof l);
+  }
+  return l[0];
+}
+
 /* The batched attention of cu_model.cu with the f32 path: per entry e (b, h),
  * S = scale Q K^T at the dm_km_att_offsets blocks, k_softmax (strided smax merge,
  * causal limit per row), O = P V. */
@@ -214,13 +237,10 @@ static void emulate_attention(const float *q, const float *k, const float *v, fl
       for (int t = 0; t < DM_KM_THREADS; t++) {
         part[t].m = -INFINITY;
         part[t].s = 0.0f;
-        for (int j = t; j < lim; j += DM_KM_THREADS) {
-          dm_km_smax one = {s[(size_t)i * Tk + j], 1.0f};
-          part[t] = dm_km_smax_merge(part[t], one);
-        }
+        for (int j = t; j < lim; j += DM_KM_THREADS) part[t].m = fmaxf(part[t].m, s[(size_t)i * Tk + j]);
+        for (int j = t; j < lim; j += DM_KM_THREADS) part[t].s += expf(s[(size_t)i * Tk + j] - part[t].m);
       }
-      dm_km_smax a = part[0];
-      for (int t = 1; t < DM_KM_THREADS; t++) a = dm_km_smax_merge(a, part[t]);
+      dm_km_smax a = emulate_block_smax(part);
       for (int j = 0; j < Tk; j++) s[(size_t)i * Tk + j] = j < lim ? expf(s[(size_t)i * Tk + j] - a.m) / a.s : 0.0f;
     }
     for (int i = 0; i < Tq; i++)

@@ -254,15 +254,13 @@ __global__ void k_softmax(const float *s, int Tk, int Tq, int q0, int causal, P 
   size_t row = blockIdx.x;
   int lim = dm_km_key_limit((int)(row % (size_t)Tq), q0, Tk, causal);
   const float *r = s + row * Tk;
+  /* each thread: max, then sum of exp over its own keys (one exp per key), then the
+   * block merges the 256 partials */
   dm_km_smax a;
   a.m = -INFINITY;
   a.s = 0.0f;
-  for (int j = threadIdx.x; j < lim; j += blockDim.x) {
-    dm_km_smax b;
-    b.m = r[j];
-    b.s = 1.0f;
-    a = dm_km_smax_merge(a, b);
-  }
+  for (int j = threadIdx.x; j < lim; j += blockDim.x) a.m = fmaxf(a.m, r[j]);
+  for (int j = threadIdx.x; j < lim; j += blockDim.x) a.s += expf(r[j] - a.m);
   a = block_smax(a);
   float inv = a.s > 0.0f ? 1.0f / a.s : 0.0f;
   for (int j = threadIdx.x; j < Tk; j += blockDim.x) st(p, row * Tk + j, j < lim ? expf(r[j] - a.m) * inv : 0.0f);
