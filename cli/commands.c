@@ -224,6 +224,9 @@ const dm_command dm_commands[] = {
    "  --threads N     kernel threads (default: all cores)\n"
    "  --model DIR     benchmark a checkpoint from disk instead (one dtype, its own shape)\n"
    "  --no-amx        with --model: BF16 weights by convert + sgemm, not AMX tiles\n"
+   "  --device D      with --model: cpu (default), cuda, cuda:N or auto; on CUDA the\n"
+   "                  rate is compared with cuBLAS bf16 (GPU figures at 7-8B shapes\n"
+   "                  with random weights: bench/cuda_bench, tests/gpu/run.sh)\n"
    "  --json          machine-readable output\n",
    dm_cmd_bench},
   {"train-tokenizer", "learn a byte-level BPE tokenizer from text files",

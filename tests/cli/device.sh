@@ -16,6 +16,9 @@ run logits --model "$M" --ids "5 9 2 7" --device cuda:x
 expect_rc 2 "--device cuda:x is a usage error"
 run logits --model "$M" --ids "5 9 2 7" --device cuda --reference
 expect_rc 2 "--reference with --device cuda is a usage error"
+run bench forward --shape tiny --device cuda
+expect_rc 2 "bench forward --device without --model is a usage error"
+expect_err_has "bench/cuda_bench" "it points at the GPU benchmark"
 
 run logits --model "$M" --ids "5 9 2 7" --rows "2 3"
 CPU_DEFAULT=$OUT

@@ -56,4 +56,8 @@ scale = max(abs(v) for v in fa)
 sys.exit(0 if len(fa) == len(fb) and max(abs(x - y) for x, y in zip(fa, fb)) <= 2e-2 * scale else 1)
 PY
 then ok "logits cuda vs cpu within 2e-2 x scale"; else not_ok "logits cuda vs cpu"; fi
+
+run bench forward --model "$M" --device cuda --prompt 16 --canvas 16 --steps 2
+expect_rc 0 "bench forward --model --device cuda"
+expect_out_has "on cuda:0" "the bench says where it ran"
 finish
