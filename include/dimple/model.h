@@ -60,6 +60,9 @@ typedef struct dm_model_params {
                             DM_DEVICE_AUTO (CUDA device_index when such a device exists,
                             else the CPU) */
   int device_index;      /* CUDA ordinal for DM_DEVICE_CUDA / DM_DEVICE_AUTO (default 0) */
+  int device_f32;        /* CUDA: 1 = compute in f32 (BF16/F16 weights converted to f32 at
+                            upload: twice the memory, no tensor-core bf16; the closest to
+                            the CPU path, for checking); 0 (default): in the weights' dtype */
 } dm_model_params;
 
 /* Where a model computes. */

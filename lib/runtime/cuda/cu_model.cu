@@ -222,14 +222,14 @@ extern "C" void dm_cuda_model_free(dm_cuda_model *cm) {
   free(cm);
 }
 
-extern "C" int dm_cuda_model_new(const dm_model *m, int device, dm_cuda_model **out, dm_error *err) {
+extern "C" int dm_cuda_model_new(const dm_model *m, int device, int f32, dm_cuda_model **out, dm_error *err) {
   *out = NULL;
   int rc = use_device(device, err);
   if (rc) return rc;
   dm_cuda_model *cm = (dm_cuda_model *)calloc(1, sizeof *cm);
   if (!cm) return dm_error_set(err, DM_ENOMEM, "out of memory");
   cm->dev = device;
-  cm->dt = (int)m->dtype;
+  cm->dt = f32 ? DM_DTYPE_F32 : (int)m->dtype;
   cudaError_t e = cudaStreamCreateWithFlags(&cm->st, cudaStreamNonBlocking);
   if (e != cudaSuccess) {
     cm->st = NULL;

@@ -18,10 +18,11 @@ struct dm_kvcache;
 typedef struct dm_cuda_model dm_cuda_model; /* weights on one device, stream, cuBLAS */
 typedef struct dm_cuda_cache dm_cuda_cache; /* a prefill cache's K/V on the device */
 
-/* Upload the weights of the loaded host model m (in their file dtype) to CUDA device
- * `device`. *out is owned by the caller (dm_cuda_model_free). DM_EUNSUPPORTED without
- * the backend, DM_EDEVICE for "no CUDA device" and driver errors (detail in err). */
-int dm_cuda_model_new(const struct dm_model *m, int device, dm_cuda_model **out, dm_error *err);
+/* Upload the weights of the loaded host model m (in their file dtype, or converted to
+ * f32 when f32 is 1) to CUDA device `device`. *out is owned by the caller
+ * (dm_cuda_model_free). DM_EUNSUPPORTED without the backend, DM_EDEVICE for "no CUDA
+ * device" and driver errors (detail in err). */
+int dm_cuda_model_new(const struct dm_model *m, int device, int f32, dm_cuda_model **out, dm_error *err);
 void dm_cuda_model_free(dm_cuda_model *cm); /* NULL: no-op */
 /* Bytes of device memory the weights hold. */
 uint64_t dm_cuda_model_bytes(const dm_cuda_model *cm);

@@ -6,9 +6,10 @@
 
 #define NO_CUDA "built without CUDA (configure --with-cuda with nvcc installed)"
 
-int dm_cuda_model_new(const struct dm_model *m, int device, dm_cuda_model **out, dm_error *err) {
+int dm_cuda_model_new(const struct dm_model *m, int device, int f32, dm_cuda_model **out, dm_error *err) {
   (void)m;
   (void)device;
+  (void)f32;
   *out = NULL;
   return dm_error_set(err, DM_EUNSUPPORTED, "CUDA device requested but dimple was " NO_CUDA);
 }

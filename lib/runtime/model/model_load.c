@@ -186,7 +186,7 @@ done:
 }
 
 /* Resolve the device of the params and, for CUDA, upload the weights. */
-static int dm_model_place_(dm_model *m, int device, int index, dm_error *err) {
+static int dm_model_place_(dm_model *m, int device, int index, int f32, dm_error *err) {
   m->device = DM_DEVICE_CPU;
   m->device_index = 0;
   if (device == DM_DEVICE_CPU) return DM_OK;
@@ -204,7 +204,7 @@ static int dm_model_place_(dm_model *m, int device, int index, dm_error *err) {
       return DM_OK;
     }
   }
-  int rc = dm_cuda_model_new(m, index, &m->cuda, err);
+  int rc = dm_cuda_model_new(m, index, f32, &m->cuda, err);
   if (rc) return rc;
   m->device = DM_DEVICE_CUDA;
   m->device_index = index;
@@ -250,7 +250,7 @@ int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params
     dm_blas_single_thread();
     if (dm_pool_new(m->n_threads, &m->pool) != DM_OK) rc = dm_error_set(err, DM_ENOMEM, "cannot start threads");
   }
-  if (rc == DM_OK) rc = dm_model_place_(m, pr.device, pr.device_index, err);
+  if (rc == DM_OK) rc = dm_model_place_(m, pr.device, pr.device_index, pr.device_f32, err);
   return rc;
 }
 
