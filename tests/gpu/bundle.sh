@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build with CUDA HERE (a machine with nvcc and the build dependencies: ./quickstart)
-# and pack what tests/gpu/run.sh needs on a bare GPU machine into gpu-bundle.tar.xz
+# and pack what tests/gpu/run.sh needs on a bare GPU machine into gpu-bundle.tar.gz
 # at the repository root (git-ignored): the real (non-libtool-wrapper) programs
 # dimple, test_cuda_kernels, test_cuda_forward and cuda_bench, libdimple*.so and
 # the non-system libraries they load (OpenBLAS, cJSON, PCRE2, libyaml, utf8proc, ...).
@@ -9,7 +9,7 @@
 #   sh tests/gpu/bundle.sh            (from the repository root; ~3-5 min on 2 cores)
 #
 # Then, in one device call from the same checkout:
-#   run(command="sh tests/gpu/run.sh", carry=["gpu-bundle.tar.xz"], timeout_s=540)
+#   run(command="sh tests/gpu/run.sh", carry=["gpu-bundle.tar.gz"], timeout_s=540)
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BUILD_DIR:-$ROOT/_build-gpu}
@@ -40,6 +40,6 @@ LD_LIBRARY_PATH=$LIBS ldd "$G"/bin/* | awk '$2 == "=>" && $3 ~ /^\// {print $1, 
   while read -r name path; do cp -L "$path" "$G/lib/$name"; done
 ( cd "$G/bin" && LD_LIBRARY_PATH=$G/lib ./dimple --version ) >/dev/null || { echo "bundle.sh: the packed dimple does not run" >&2; exit 1; }
 git -C "$ROOT" rev-parse --short HEAD >"$G/commit" 2>/dev/null || true
-tar -C "$S" -cJf "$ROOT/gpu-bundle.tar.xz" gpu-bundle
-ls -l "$ROOT/gpu-bundle.tar.xz"
-echo "bundle.sh: ready; carry gpu-bundle.tar.xz with tests/gpu/run.sh"
+tar -C "$S" -czf "$ROOT/gpu-bundle.tar.gz" gpu-bundle
+ls -l "$ROOT/gpu-bundle.tar.gz"
+echo "bundle.sh: ready; carry gpu-bundle.tar.gz with tests/gpu/run.sh"

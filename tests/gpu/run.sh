@@ -7,8 +7,8 @@
 # The GPU machine's image has nvcc but probably not this project's build
 # dependencies (autotools, OpenBLAS, cJSON, PCRE2, libyaml, utf8proc, check), and
 # nothing can be installed there. So first, on the CPU machine, in the same checkout:
-#   sh tests/gpu/bundle.sh                 (builds with CUDA, packs gpu-bundle.tar.xz)
-# and carry gpu-bundle.tar.xz in the device call. Without the bundle this script
+#   sh tests/gpu/bundle.sh                 (builds with CUDA, packs gpu-bundle.tar.gz)
+# and carry gpu-bundle.tar.gz in the device call. Without the bundle this script
 # tries to build from source there.
 #
 # Order (quick and most important first, so a run cut short still leaves results):
@@ -64,12 +64,12 @@ for d in /usr/local/cuda/lib64 /usr/local/nvidia/lib64 /usr/local/nvidia/lib \
          $(python3 -c 'import os, nvidia; p = list(nvidia.__path__)[0]; print(" ".join(os.path.join(p, s, "lib") for s in ("cublas", "cuda_runtime")))' 2>/dev/null); do
   [ -d "$d" ] && LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$d
 done
-if [ -f "$ROOT/gpu-bundle.tar.xz" ]; then
+if [ -f "$ROOT/gpu-bundle.tar.gz" ]; then
   U=$(mktemp -d)
-  tar -C "$U" -xJf "$ROOT/gpu-bundle.tar.xz" || { note "FAIL  cannot unpack gpu-bundle.tar.xz"; exit 1; }
+  tar -C "$U" -xzf "$ROOT/gpu-bundle.tar.gz" || { note "FAIL  cannot unpack gpu-bundle.tar.gz"; exit 1; }
   BIN=$U/gpu-bundle/bin
   export LD_LIBRARY_PATH="$U/gpu-bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  note "programs: gpu-bundle.tar.xz (built at commit $(cat "$U/gpu-bundle/commit" 2>/dev/null))"
+  note "programs: gpu-bundle.tar.gz (built at commit $(cat "$U/gpu-bundle/commit" 2>/dev/null))"
   KERNELS=$BIN/test_cuda_kernels FORWARD=$BIN/test_cuda_forward BENCH=$BIN/cuda_bench DIMPLE=$BIN/dimple
 else
   build() {
