@@ -8,6 +8,7 @@ include bench/decode.mk
 include bench/bpe.mk
 include bench/eval.mk
 include bench/train.mk
+include bench/cuda.mk
 bench: all $(BENCH_TARGETS)
 	@test -n "$(BENCH_TARGETS)" || echo "make bench: no benchmarks yet"
 .PHONY: bench $(BENCH_TARGETS)

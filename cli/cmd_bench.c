@@ -125,10 +125,12 @@ static int run_steps(dm_model *m, int P, int N, int steps, double *full_s, doubl
 
 /* --model DIR: one checkpoint from disk (mmap), one full step and one cached step. */
 static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, double peak, int amx,
-                            double peak1_cpu) {
+                            double peak1_cpu, int device, int device_index) {
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = nthr;
   mp.amx = amx;
+  mp.device = device;
+  mp.device_index = device_index;
   dm_model *m = NULL;
   dm_error err;
   dm_error_clear(&err);
@@ -168,6 +170,23 @@ static int bench_checkpoint(const char *dir, int P, int N, int steps, int nthr, 
   }
   double ff = step_flops(&s, 1, P + N, P + N, N);
   double rss = peak_rss();
+  if (mi.device == DM_DEVICE_CUDA) {
+    double tf = 0;
+    int prc = dm_cuda_gemm_peak(mi.device_index, 8192, 8192, 8192, 3, &tf, &err);
+    printf("  checkpoint %s: %s, %.2f B params, %s, on cuda:%d (%.2f GiB of weights on the device), loaded in %.2f s\n",
+           dir, dm_model_family_name(mi.family), (double)mi.n_params / 1e9, dm_dtype_name(mi.dtype), mi.device_index,
+           (double)mi.device_bytes / 1073741824.0, load_s);
+    printf("    first (untimed) step: %.3f s\n", warm_s);
+    printf("    full step (prompt %d + canvas %d, logits to the host): %.2f ms, %.1f TFLOP/s", P, N, full_s * 1e3,
+           ff / full_s / 1e12);
+    if (prc == DM_OK && tf > 0)
+      printf(" = %.0f%% of cuBLAS bf16 (8192^3: %.1f TFLOP/s)", 100.0 * ff / full_s / 1e12 / tf, tf);
+    printf(" (best of %d)\n", steps);
+    printf("    prefill step %.2f ms, cached step %.2f ms (%.2fx faster than the full step)\n", prefill_s * 1e3,
+           cached_s * 1e3, full_s / cached_s);
+    dm_model_free(m);
+    return DM_EXIT_OK;
+  }
   printf("  checkpoint %s: %s, %.2f B params, %s (%s), %d files, loaded (mmap) in %.2f s\n", dir,
          dm_model_family_name(mi.family), (double)mi.n_params / 1e9, dm_dtype_name(mi.dtype),
          mi.dtype == DM_DTYPE_F32 ? "sgemm" : mi.amx ? "AMX tiles" : "convert+sgemm", mi.n_files, load_s);
@@ -202,10 +221,12 @@ int dm_cmd_bench(int argc, char **argv) {
       {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
       {"model", required_argument, NULL, 'm'},
       {"no-amx", no_argument, NULL, 'A'},
+      {"device", required_argument, NULL, 'D'},
       {NULL, 0, NULL, 0},
   };
   const char *shape = "qwen0.5b", *dtype = "both", *model = NULL;
   int P = 256, N = 256, P4 = 256, N4 = 64, steps = 2, threads = 0, json = 0, no_amx = 0;
+  int device = DM_DEVICE_CPU, device_index = 0;
   opterr = 0;
   optind = 1;
   int c;
@@ -223,6 +244,10 @@ int dm_cmd_bench(int argc, char **argv) {
       case 'j': json = 1; break;
       case 'm': model = optarg; break;
       case 'A': no_amx = 1; break;
+      case 'D':
+        if (dm_device_parse(optarg, &device, &device_index, NULL))
+          return dm_cli_usage_error("bench", "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
+        break;
       case 'h': dm_cli_print_help(dm_command_find("bench")); return DM_EXIT_OK;
       default: return dm_cli_usage_error("bench", "unknown option '%s'", argv[optind]);
     }
@@ -234,6 +259,8 @@ int dm_cmd_bench(int argc, char **argv) {
       *iv = (int)v;
     }
   }
+  if (device != DM_DEVICE_CPU && !model)
+    return dm_cli_usage_error("bench", "--device applies to --model DIR (random weights at GPU scale: bench/cuda_bench)");
   const bshape *bs = NULL;
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     if (strcmp(shapes[i].name, shape) == 0) bs = &shapes[i];
@@ -257,7 +284,7 @@ int dm_cmd_bench(int argc, char **argv) {
   double peak = 0, peak1_cpu = 0, dummy_w;
   dm_blas_sgemm_peak(2048, nthr, 3, &peak, NULL);
   dm_blas_sgemm_peak(2048, 1, 3, &dummy_w, &peak1_cpu);
-  if (model) return bench_checkpoint(model, P, N, steps, nthr, peak, !no_amx, peak1_cpu);
+  if (model) return bench_checkpoint(model, P, N, steps, nthr, peak, !no_amx, peak1_cpu, device, device_index);
   const char *ct = getenv("OPENBLAS_CORETYPE");
   if (!json) {
     printf("bench forward: %s, %d threads, OpenBLAS core %s%s%s%s\n", bs->like, nthr,

@@ -62,11 +62,12 @@ int dm_cmd_logits(int argc, char **argv) {
       {"cache-len", required_argument, NULL, 'L'},
       {"threads", required_argument, NULL, 't'},
       {"reference", no_argument, NULL, 'R'},
+      {"device", required_argument, NULL, 'D'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *model = NULL, *ids_s = NULL, *rows_s = NULL, *out = NULL, *cids_s = NULL;
-  int causal = 0, cache_len = -1, threads = 0, reference = 0;
+  int causal = 0, cache_len = -1, threads = 0, reference = 0, device = DM_DEVICE_CPU, device_index = 0;
   opterr = 0;
   optind = 1;
   int c;
@@ -90,6 +91,10 @@ int dm_cmd_logits(int argc, char **argv) {
           return dm_cli_usage_error("logits", "--threads wants 1..256, got '%s'", optarg);
         break;
       case 'R': reference = 1; break;
+      case 'D':
+        if (dm_device_parse(optarg, &device, &device_index, NULL))
+          return dm_cli_usage_error("logits", "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
+        break;
       case 'h': dm_cli_print_help(dm_command_find("logits")); return DM_EXIT_OK;
       default:
         if (optopt) return dm_cli_usage_error("logits", "option '%s' needs a value or is unknown", argv[optind - 1]);
@@ -97,6 +102,9 @@ int dm_cmd_logits(int argc, char **argv) {
     }
   }
   if (optind < argc) return dm_cli_usage_error("logits", "unexpected argument '%s'", argv[optind]);
+  if (reference && device != DM_DEVICE_CPU)
+    return dm_cli_usage_error("logits", "--reference runs the CPU reference kernels; it cannot be combined with --device %s",
+                              device == DM_DEVICE_AUTO ? "auto" : "cuda");
   if (!model) return dm_cli_usage_error("logits", "--model DIR is required");
   if (!ids_s) return dm_cli_usage_error("logits", "--ids \"1 2 3 ...\" is required");
   if ((cids_s != NULL) != (cache_len >= 0))
@@ -145,6 +153,8 @@ int dm_cmd_logits(int argc, char **argv) {
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = threads;
   mp.reference_kernels = reference;
+  mp.device = device;
+  mp.device_index = device_index;
   dm_model *m = NULL;
   dm_kvcache *kc = NULL;
   float *lg = NULL;

@@ -55,6 +55,8 @@ const dm_command dm_commands[] = {
    "  --progress          a progress bar on stderr (when it is a terminal)\n"
    "  --visual            the canvas redrawn on stderr as masks turn into tokens\n"
    "  --threads N         kernel threads (default: all cores)\n"
+   "  --device D          cpu (default), cuda, cuda:N (CUDA device N) or auto (CUDA\n"
+   "                      when a device exists, else the CPU); see dimple info\n"
    "  -h, --help          this help\n"
    "\n"
    "Exit status: 0 ok, 2 usage, 3 bad spec, 4 bad or missing model, 5 runtime failure\n"
@@ -194,6 +196,8 @@ const dm_command dm_commands[] = {
    "                     (whose first C ids must be the same)\n"
    "  --threads N        kernel threads (default: all cores)\n"
    "  --reference        plain reference kernels (slow; for checking)\n"
+   "  --device D         cpu (default), cuda, cuda:N or auto (CUDA when a device\n"
+   "                     exists); the logits are the same within bf16/f32 tolerance\n"
    "  -h, --help         this help\n"
    "\n"
    "Example: dimple logits --model tiny --ids \"5 9 2 7\" --rows \"2 3\"\n"
@@ -221,6 +225,9 @@ const dm_command dm_commands[] = {
    "  --threads N     kernel threads (default: all cores)\n"
    "  --model DIR     benchmark a checkpoint from disk instead (one dtype, its own shape)\n"
    "  --no-amx        with --model: BF16 weights by convert + sgemm, not AMX tiles\n"
+   "  --device D      with --model: cpu (default), cuda, cuda:N or auto; on CUDA the\n"
+   "                  rate is compared with cuBLAS bf16 (GPU figures at 7-8B shapes\n"
+   "                  with random weights: bench/cuda_bench, tests/gpu/run.sh)\n"
    "  --json          machine-readable output\n",
    dm_cmd_bench},
   {"train-tokenizer", "learn a byte-level BPE tokenizer from text files",

@@ -38,6 +38,7 @@ typedef struct gen_ctx {
   int progress, visual; /* on stderr, only when it is a terminal */
   int32_t *per_step;    /* tokens committed per step (model + forced) of the request */
   int nsteps, capsteps;
+  int device, device_index; /* where dm_gen_ctx_open_model loads the model (0, 0: CPU) */
 } gen_ctx;
 
 /* The model directory: given (--model), else $DIMPLE_MODEL, else models/default in

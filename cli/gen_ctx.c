@@ -86,6 +86,8 @@ int dm_gen_ctx_open_model(gen_ctx *g, const char *cmd, const char *mdir, int n_t
   dm_error_clear(&err);
   dm_model_params mp = dm_model_default_params();
   mp.n_threads = n_threads;
+  mp.device = g->device;
+  mp.device_index = g->device_index;
   int rc = dm_model_load(mdir, &mp, &g->model, &err);
   if (rc) return dm_cli_fail(cmd, rc, &err);
   dm_model_info info;

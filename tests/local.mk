@@ -117,7 +117,7 @@ tests_prior_anyorder_gen_LDADD = lib/libdimple.la lib/runtime/libdimple-runtime.
 TESTS += tests/prior/anyorder.sh
 EXTRA_DIST += tests/prior/anyorder.sh tests/prior/validate.py tests/prior/regexgen.h
 
-DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/check.sh tests/cli/compile.sh tests/cli/generate.sh
+DM_CLI_TESTS = tests/cli/basics.sh tests/cli/info.sh tests/cli/device.sh tests/cli/check.sh tests/cli/compile.sh tests/cli/generate.sh
 TESTS += $(DM_CLI_TESTS)
 EXTRA_DIST += $(DM_CLI_TESTS) tests/cli/lib.sh
 
@@ -134,6 +134,7 @@ check-summary:
 
 include tests/runtime/tokenizer.mk
 include tests/runtime/model.mk
+include tests/gpu/gpu.mk
 include tests/train/bpe.mk
 include tests/cli/eval.mk
 

@@ -56,7 +56,27 @@ typedef struct dm_model_params {
                             blockwise to f32 and use sgemm */
   int no_small_kernel;   /* 1: never use the small-M kernel (<= 64 rows, weights read in
                             place, AVX-512); 0 (default): use it where it applies */
+  int device;            /* DM_DEVICE_CPU (default), DM_DEVICE_CUDA (ordinal device_index),
+                            DM_DEVICE_AUTO (CUDA device_index when such a device exists,
+                            else the CPU) */
+  int device_index;      /* CUDA ordinal for DM_DEVICE_CUDA / DM_DEVICE_AUTO (default 0) */
+  int device_f32;        /* CUDA: 1 = compute in f32 (BF16/F16 weights converted to f32 at
+                            upload: twice the memory, no tensor-core bf16; the closest to
+                            the CPU path, for checking); 0 (default): in the weights' dtype */
 } dm_model_params;
+
+/* Where a model computes. */
+typedef enum dm_device_kind {
+  DM_DEVICE_CPU = 0,
+  DM_DEVICE_CUDA = 1,
+  DM_DEVICE_AUTO = 2
+} dm_device_kind;
+
+/* Parse a device name: "cpu", "cuda", "cuda:N" (N >= 0), "auto" ("auto:N" picks
+ * ordinal N when CUDA is usable). DM_EINVAL (err names the text) otherwise. */
+int dm_device_parse(const char *text, int *device, int *device_index, dm_error *err);
+/* "cpu", "cuda:N" or "auto" into buf (size n); returns buf. */
+const char *dm_device_name(int device, int device_index, char *buf, size_t n);
 
 dm_model_params dm_model_default_params(void);
 
@@ -76,6 +96,9 @@ typedef struct dm_model_info {
   int n_threads;           /* kernel threads in use */
   int n_skipped;           /* tensors in the files not used (e.g. visual.*) */
   int amx;                 /* 1 when BF16 matrices run on AMX tiles */
+  int device;              /* DM_DEVICE_CPU or DM_DEVICE_CUDA: where it computes */
+  int device_index;        /* CUDA ordinal when device is DM_DEVICE_CUDA */
+  uint64_t device_bytes;   /* bytes of device memory held by the weights (CUDA) */
 } dm_model_info;
 
 const char *dm_model_family_name(dm_model_family f);
@@ -129,6 +152,29 @@ typedef struct dm_forward_batch {
  * Note: loading a model sets OpenBLAS to one thread (the pool splits the GEMMs). */
 int dm_forward(dm_model *m, const dm_forward_batch *batch, float *logits, dm_error *err);
 
+/* Per-row statistics of softmax(logits) over the allowed tokens, for a decoder's
+ * confidence rules; with the CUDA backend the logits never leave the device. */
+typedef struct dm_row_stats {
+  int32_t argmax;   /* allowed token of the largest logit (lowest id on ties); -1: none allowed */
+  float max_prob;   /* its probability */
+  float margin;     /* top-1 minus top-2 probability (top-1's when one token is allowed) */
+  float entropy;    /* -sum p log p over the allowed tokens (nats) */
+} dm_row_stats;
+
+/* Words of an allowed-token bitmask for a vocabulary: ceil(vocab / 32). Bit j of
+ * word w allows token 32 w + j. */
+#define DM_ALLOWED_WORDS(vocab) (((size_t)(vocab) + 31) / 32)
+
+/* Like dm_forward, but out (caller-owned, n_rows entries) receives the statistics of
+ * each row instead of its logits. allowed: NULL (every token allowed) or n_rows
+ * bitmasks of DM_ALLOWED_WORDS(vocab) words each (borrowed). */
+int dm_forward_stats(dm_model *m, const dm_forward_batch *batch, const uint32_t *allowed,
+                     dm_row_stats *out, dm_error *err);
+/* The same statistics of host logits (n_rows x vocab), computed in double: the
+ * reference twin of the device reduction. */
+void dm_row_stats_compute(const float *logits, int n_rows, int vocab, const uint32_t *allowed,
+                          dm_row_stats *out);
+
 /* A prefill cache for model m; empty until a PREFILL forward fills it. *out is owned
  * by the caller (dm_kvcache_free); it borrows nothing from m but must be used with
  * the same model. */
@@ -138,7 +184,7 @@ void dm_kvcache_free(dm_kvcache *c); /* NULL: no-op */
 void dm_kvcache_clear(dm_kvcache *c);
 /* Positions cached (C), 0 when empty; *B receives the batch size when not NULL. */
 int dm_kvcache_len(const dm_kvcache *c, int *B);
-/* Bytes held by the cache. */
+/* Bytes held by the cache (host and device memory). */
 size_t dm_kvcache_bytes(const dm_kvcache *c);
 
 /* ------------------------------------------------------------------ BLAS / CPU */
@@ -155,6 +201,14 @@ const char *dm_blas_better_coretype(void);
  * when gflops_cpu is not NULL, in GFLOP per CPU-second of the process (robust on a
  * shared machine when n_threads is 1). */
 int dm_blas_sgemm_peak(int n, int n_threads, int reps, double *gflops, double *gflops_cpu);
+
+/* ------------------------------------------------------------------ CUDA */
+
+/* Best-of-`reps` rate (after a warm-up) of cublasGemmEx with bf16 inputs, f32
+ * accumulate and f32 output for an (m, n, k) product on CUDA device `device_index`,
+ * in TFLOP/s (the reference for the CUDA forward's efficiency). DM_EUNSUPPORTED
+ * without the CUDA backend, DM_EDEVICE without a device. */
+int dm_cuda_gemm_peak(int device_index, int m, int n, int k, int reps, double *tflops, dm_error *err);
 
 #ifdef __cplusplus
 }

@@ -15,4 +15,6 @@ lib_runtime_libdimple_runtime_la_SOURCES += \
 	lib/runtime/model/random.c \
 	lib/runtime/model/kvcache.c \
 	lib/runtime/model/forward.c \
-	lib/runtime/model/blas_core.c
+	lib/runtime/model/blas_core.c \
+	lib/runtime/model/device.c \
+	lib/runtime/model/row_stats.c

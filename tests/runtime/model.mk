@@ -1,6 +1,7 @@
 # Model runtime tests.
 DM_MODEL_TESTS = tests/runtime/test_safetensors tests/runtime/test_kernels \
-	tests/runtime/test_forward tests/runtime/test_golden tests/runtime/test_amx
+	tests/runtime/test_forward tests/runtime/test_golden tests/runtime/test_amx \
+	tests/runtime/test_cuda_math
 if HAVE_CHECK
 check_PROGRAMS += $(DM_MODEL_TESTS)
 TESTS += $(DM_MODEL_TESTS)
@@ -32,6 +33,11 @@ tests_runtime_test_golden_SOURCES = tests/runtime/test_golden.c
 tests_runtime_test_golden_CPPFLAGS = $(DM_MODEL_TEST_CPPFLAGS)
 tests_runtime_test_golden_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
 tests_runtime_test_golden_LDADD = $(DM_MODEL_TEST_LDADD)
+
+tests_runtime_test_cuda_math_SOURCES = tests/runtime/test_cuda_math.c
+tests_runtime_test_cuda_math_CPPFLAGS = $(DM_MODEL_TEST_CPPFLAGS)
+tests_runtime_test_cuda_math_CFLAGS = $(AM_CFLAGS) $(DM_TEST_CFLAGS)
+tests_runtime_test_cuda_math_LDADD = $(DM_MODEL_TEST_LDADD)
 
 DM_CLI_TESTS += tests/cli/model.sh
 TESTS += tests/cli/model.sh

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "model_impl.h"
+#include "../cuda/cuda_backend.h"
 
-int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, dm_error *err);
+int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, int host_kv, dm_error *err);
 
 /* Kernel table: fast or reference twins (params.reference_kernels). */
 static void k_linear(dm_model *m, const float *x, int M, const dm_wmat *w, const float *b, float *y) {
@@ -102,8 +103,16 @@ int dm_forward(dm_model *m, const dm_forward_batch *bt, float *logits, dm_error 
   float eps = (float)c->rms_eps;
 
   if (bt->mode == DM_FORWARD_PREFILL) {
-    rc = dm_kvcache_reserve_(bt->cache, B, C, bt->ids, T, err);
+    rc = dm_kvcache_reserve_(bt->cache, B, C, bt->ids, T, !m->cuda, err);
     if (rc) return rc;
+  }
+  if (m->cuda) {
+    rc = dm_cuda_forward(m, bt, logits, NULL, NULL, err);
+    if (rc == DM_OK && bt->mode == DM_FORWARD_PREFILL) {
+      bt->cache->B = B;
+      bt->cache->C = C;
+    }
+    return rc;
   }
   size_t kfull_n = bt->mode == DM_FORWARD_CACHED ? (size_t)B * T * kvd : 0;
   float *x = malloc(sizeof(float) * M * d), *h = malloc(sizeof(float) * M * (d > qd ? d : qd));
@@ -187,5 +196,32 @@ done:
   free(vf);
   free(hr);
   free(pos);
+  return rc;
+}
+
+int dm_forward_stats(dm_model *m, const dm_forward_batch *bt, const uint32_t *allowed, dm_row_stats *out,
+                     dm_error *err) {
+  if (!m || !bt) return dm_error_set(err, DM_EINVAL, "no model or batch");
+  if (bt->n_rows > 0 && !out) return dm_error_set(err, DM_EINVAL, "no statistics buffer");
+  if (!m->cuda) { /* CPU: logits on the host, then the reference reduction */
+    size_t V = (size_t)m->cfg.vocab, R = bt->n_rows > 0 ? (size_t)bt->n_rows : 0;
+    float *lg = malloc(sizeof(float) * (R ? R : 1) * V);
+    if (!lg) return dm_error_set(err, DM_ENOMEM, "out of memory for %zu logits rows", R);
+    int rc = dm_forward(m, bt, lg, err);
+    if (rc == DM_OK) dm_row_stats_compute(lg, (int)R, (int)V, allowed, out);
+    free(lg);
+    return rc;
+  }
+  int rc = check_batch(m, bt, err);
+  if (rc) return rc;
+  if (bt->mode == DM_FORWARD_PREFILL) {
+    rc = dm_kvcache_reserve_(bt->cache, bt->B, bt->cache_len, bt->ids, bt->T, 0, err);
+    if (rc) return rc;
+  }
+  rc = dm_cuda_forward(m, bt, NULL, allowed, out, err);
+  if (rc == DM_OK && bt->mode == DM_FORWARD_PREFILL) {
+    bt->cache->B = bt->B;
+    bt->cache->C = bt->cache_len;
+  }
   return rc;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "model_impl.h"
+#include "../cuda/cuda_backend.h"
 
 int dm_kvcache_new(const dm_model *m, dm_kvcache **out, dm_error *err) {
   *out = NULL;
@@ -34,6 +35,7 @@ void dm_kvcache_free(dm_kvcache *c) {
   free(c->k);
   free(c->v);
   free(c->ids);
+  dm_cuda_cache_free(c->cu);
   free(c);
 }
 
@@ -48,16 +50,18 @@ int dm_kvcache_len(const dm_kvcache *c, int *B) {
 
 size_t dm_kvcache_bytes(const dm_kvcache *c) {
   if (!c) return 0;
-  return 2 * (size_t)c->m->cfg.n_layers * c->cap * sizeof(float) + c->ids_cap * sizeof(int32_t);
+  return 2 * (size_t)c->m->cfg.n_layers * c->cap * sizeof(float) + c->ids_cap * sizeof(int32_t) +
+         dm_cuda_cache_bytes(c->cu);
 }
 
-/* Make room for B x C positions (contents undefined) and record the ids. */
-int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, dm_error *err);
-int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, dm_error *err) {
+/* Make room for B x C positions (contents undefined) and record the ids. host_kv 0:
+ * the K/V live on a device (the CUDA backend reserves them); only the ids here. */
+int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, int host_kv, dm_error *err);
+int dm_kvcache_reserve_(dm_kvcache *c, int B, int C, const int32_t *ids, int T, int host_kv, dm_error *err) {
   const dm_model_config *cf = &c->m->cfg;
   size_t need = (size_t)B * (size_t)C * (size_t)cf->n_kv_heads * (size_t)cf->head_dim;
   c->B = c->C = 0;
-  if (need > c->cap) {
+  if (host_kv && need > c->cap) {
     for (int l = 0; l < cf->n_layers; l++) {
       free(c->k[l]);
       free(c->v[l]);

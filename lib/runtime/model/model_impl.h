@@ -26,6 +26,9 @@ struct dm_model {
   int amx;           /* BF16 matrices on AMX tiles */
   int small;         /* small-M kernel for M <= 64 */
   void *owned_image; /* in-memory safetensors image (random models) */
+  int device;        /* DM_DEVICE_CPU or DM_DEVICE_CUDA (resolved from the params) */
+  int device_index;  /* CUDA ordinal */
+  struct dm_cuda_model *cuda; /* the weights on the device (CUDA), else NULL */
 };
 
 struct dm_kvcache {
@@ -35,6 +38,7 @@ struct dm_kvcache {
   float **k, **v;    /* per layer (B, C, KV*D) */
   int32_t *ids;      /* (B, C) the ids the cache was computed from */
   size_t ids_cap;
+  struct dm_cuda_cache *cu; /* K/V on the device (a CUDA model's cache), else NULL */
 };
 
 #endif

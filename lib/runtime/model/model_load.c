@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "model_impl.h"
+#include <dimple/runtime.h>
+
+#include "../cuda/cuda_backend.h"
 
 int dm_read_text_file(const char *path, char **out, size_t *len, dm_error *err);
 
@@ -16,6 +19,8 @@ dm_model_params dm_model_default_params(void) {
   p.n_threads = 0;
   p.amx = 1;
   p.no_small_kernel = 0;
+  p.device = DM_DEVICE_CPU;
+  p.device_index = 0;
   return p;
 }
 
@@ -180,6 +185,32 @@ done:
   return rc;
 }
 
+/* Resolve the device of the params and, for CUDA, upload the weights. */
+static int dm_model_place_(dm_model *m, int device, int index, int f32, dm_error *err) {
+  m->device = DM_DEVICE_CPU;
+  m->device_index = 0;
+  if (device == DM_DEVICE_CPU) return DM_OK;
+  if (device != DM_DEVICE_CUDA && device != DM_DEVICE_AUTO)
+    return dm_error_set(err, DM_EINVAL, "unknown device kind %d", device);
+  if (index < 0) return dm_error_set(err, DM_EINVAL, "bad CUDA device ordinal %d", index);
+  if (device == DM_DEVICE_AUTO) {
+    int n = 0;
+    dm_error why;
+    dm_error_clear(&why);
+    dm_cuda_device_count(&n, &why);
+    if (n <= index) {
+      dm_log(DM_LOG_INFO, "device auto: using the CPU (%s)",
+             why.message[0] ? why.message : "the CUDA device does not exist");
+      return DM_OK;
+    }
+  }
+  int rc = dm_cuda_model_new(m, index, f32, &m->cuda, err);
+  if (rc) return rc;
+  m->device = DM_DEVICE_CUDA;
+  m->device_index = index;
+  return DM_OK;
+}
+
 /* Bind the tensors of m->set, start the threads. On failure m is left for the caller
  * to free. */
 int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params, dm_error *err);
@@ -219,6 +250,7 @@ int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params
     dm_blas_single_thread();
     if (dm_pool_new(m->n_threads, &m->pool) != DM_OK) rc = dm_error_set(err, DM_ENOMEM, "cannot start threads");
   }
+  if (rc == DM_OK) rc = dm_model_place_(m, pr.device, pr.device_index, pr.device_f32, err);
   return rc;
 }
 
@@ -264,6 +296,7 @@ void dm_model_free(dm_model *m) {
     free(m->layers);
   }
   free(m->norm_f);
+  dm_cuda_model_free(m->cuda);
   dm_pool_free(m->pool);
   dm_st_set_close(&m->set);
   free(m->owned_image);
@@ -296,5 +329,8 @@ void dm_model_info_get(const dm_model *m, dm_model_info *o) {
   o->n_files = m->set.n_files;
   o->n_threads = m->n_threads;
   o->n_skipped = m->n_skipped;
-  o->amx = m->amx && m->dtype == DM_DTYPE_BF16;
+  o->amx = m->amx && m->dtype == DM_DTYPE_BF16 && !m->cuda;
+  o->device = m->device;
+  o->device_index = m->device_index;
+  o->device_bytes = dm_cuda_model_bytes(m->cuda);
 }

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <cjson/cJSON.h>
 
 #include "model_impl.h"
@@ -23,6 +26,80 @@ static uint64_t splitmix(uint64_t *s) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
+}
+
+/* The k-th draw (k >= 1) of the splitmix sequence started at seed: what the k-th
+ * call of splitmix(&s) returns, so chunks can be filled in parallel. */
+static uint64_t splitmix_at(uint64_t seed, uint64_t k) {
+  uint64_t s = seed + (k - 1) * 0x9e3779b97f4a7c15ull;
+  return splitmix(&s);
+}
+
+/* A chunk of one tensor's elements to fill. */
+typedef struct fill_chunk {
+  uint8_t *p;          /* first byte of the chunk */
+  size_t n;            /* elements */
+  uint64_t k0;         /* draw index of its first element (kind != 1) */
+  float scale;
+  int kind;            /* 0 matrix, 1 norm (ones), 2 bias */
+  int es;              /* bytes per element: 4 (F32) or 2 */
+  dm_dtype dtype;
+} fill_chunk;
+
+typedef struct fill_job {
+  const fill_chunk *c;
+  size_t n_chunks;
+  uint64_t seed;
+  int n_threads, index;
+} fill_job;
+
+static void fill_one(const fill_chunk *c, uint64_t seed) {
+  uint8_t *p = c->p;
+  for (size_t j = 0; j < c->n; j++) {
+    float f;
+    if (c->kind == 1) {
+      f = 1.0f;
+    } else {
+      uint64_t r = splitmix_at(seed, c->k0 + j);
+      f = ((float)(r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * c->scale;
+    }
+    if (c->es == 4) {
+      memcpy(p, &f, 4);
+      p += 4;
+    } else {
+      uint16_t h = c->dtype == DM_DTYPE_BF16 ? dm_f32_to_bf16(f) : dm_f32_to_f16(f);
+      memcpy(p, &h, 2);
+      p += 2;
+    }
+  }
+}
+
+static void *fill_thread(void *arg) {
+  const fill_job *j = arg;
+  for (size_t i = (size_t)j->index; i < j->n_chunks; i += (size_t)j->n_threads) fill_one(&j->c[i], j->seed);
+  return NULL;
+}
+
+/* Fill the chunks on up to n_threads threads (1: in this thread). */
+static void fill_all(const fill_chunk *c, size_t n_chunks, uint64_t seed, int n_threads) {
+  if (n_threads > 64) n_threads = 64;
+  if ((size_t)n_threads > n_chunks) n_threads = (int)n_chunks;
+  pthread_t th[64];
+  fill_job jobs[64];
+  int started = 0;
+  for (int t = 1; t < n_threads; t++) {
+    jobs[t] = (fill_job){c, n_chunks, seed, n_threads, t};
+    if (pthread_create(&th[t], NULL, fill_thread, &jobs[t]) != 0) break;
+    started = t;
+  }
+  if (started < n_threads - 1) { /* could not start them all: do it here alone */
+    for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
+    for (size_t i = 0; i < n_chunks; i++) fill_one(&c[i], seed);
+    return;
+  }
+  jobs[0] = (fill_job){c, n_chunks, seed, n_threads, 0};
+  fill_thread(&jobs[0]);
+  for (int t = 1; t < n_threads; t++) pthread_join(th[t], NULL);
 }
 
 static int list_specs(const dm_model_config *c, spec *out) {
@@ -138,29 +215,41 @@ int dm_model_new_random(const dm_model_shape *s, uint64_t seed, const dm_model_p
     memset(img + 8, ' ', hl);
     memcpy(img + 8, htxt, strlen(htxt));
     uint8_t *p = img + 8 + hl;
-    uint64_t st = seed;
+    /* chunks of <= 1M elements; draw k numbers the random values in file order */
+    const size_t CH = (size_t)1 << 20;
+    size_t n_chunks = 0;
     for (int i = 0; i < n; i++) {
+      size_t numel = (size_t)sp[i].rows * (size_t)(sp[i].cols ? sp[i].cols : 1);
+      n_chunks += (numel + CH - 1) / CH;
+    }
+    fill_chunk *ch = calloc(n_chunks ? n_chunks : 1, sizeof *ch);
+    if (!ch) rc = DM_ENOMEM;
+    uint64_t k = 1;
+    size_t ci = 0;
+    for (int i = 0; i < n && rc == DM_OK; i++) {
       size_t numel = (size_t)sp[i].rows * (size_t)(sp[i].cols ? sp[i].cols : 1);
       float scale = sp[i].kind == 0 ? 1.0f / sqrtf((float)(sp[i].cols ? sp[i].cols : 1)) : 0.02f;
       if (i == 0) scale = 1.0f; /* embeddings */
-      for (size_t j = 0; j < numel; j++) {
-        float f;
-        if (sp[i].kind == 1) {
-          f = 1.0f;
-        } else {
-          uint64_t r = splitmix(&st);
-          f = ((float)(r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale;
-        }
-        if (sp[i].kind != 0 || es == 4) {
-          memcpy(p, &f, 4);
-          p += 4;
-        } else {
-          uint16_t h = s->dtype == DM_DTYPE_BF16 ? dm_f32_to_bf16(f) : dm_f32_to_f16(f);
-          memcpy(p, &h, 2);
-          p += 2;
-        }
+      int esz = (sp[i].kind != 0 || es == 4) ? 4 : 2;
+      for (size_t o0 = 0; o0 < numel; o0 += CH) {
+        fill_chunk *fc = &ch[ci++];
+        fc->p = p + o0 * (size_t)esz;
+        fc->n = numel - o0 < CH ? numel - o0 : CH;
+        fc->k0 = sp[i].kind == 1 ? 0 : k + o0;
+        fc->scale = scale;
+        fc->kind = sp[i].kind;
+        fc->es = esz;
+        fc->dtype = s->dtype;
       }
+      p += numel * (size_t)esz;
+      if (sp[i].kind != 1) k += numel;
     }
+    if (rc == DM_OK) {
+      long nc = sysconf(_SC_NPROCESSORS_ONLN);
+      int nt = params && params->n_threads > 0 ? params->n_threads : (nc > 0 ? (int)nc : 1);
+      fill_all(ch, ci, seed, nt);
+    }
+    free(ch);
   }
   free(htxt);
   free(sp);

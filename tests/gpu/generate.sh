@@ -1,0 +1,63 @@
+#!/bin/sh
+# GPU test: `dimple generate` gives the same output on the CPU and on CUDA device 0 at
+# temperature 0 (greedy) for the fixtures' tiny models (free text, regex, schema,
+# template; with and without the prefill cache), and `dimple logits --device cuda`
+# matches the CPU within the fixture tolerance. Exits 77 (SKIP) without a device.
+. "$DM_TEST_SRCDIR/tests/cli/lib.sh"
+D=$DM_TEST_SRCDIR/tests/data
+TOK=$D/tokenizer/tiny-dense/tokenizer.json
+unset DIMPLE_MODEL
+
+NDEV=$("$DIMPLE" info --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("cuda_devices", [])))' 2>/dev/null)
+if [ "${NDEV:-0}" -lt 1 ]; then
+  echo "SKIP: no CUDA device"
+  exit 77
+fi
+
+cat >"$T_TMP/person.json" <<'JSON'
+{"type":"object","properties":{"name":{"type":"string","x-dimple-tokens":6},"age":{"type":"integer","x-dimple-tokens":3}},"required":["name","age"]}
+JSON
+
+same() { # same NAME ARGS...: generate on cpu and cuda, compare stdout
+  name=$1; shift
+  run generate "$@" --device cpu
+  cpu_out=$OUT; cpu_rc=$RC
+  run generate "$@" --device cuda
+  if [ "$cpu_rc" -eq 0 ] && [ "$RC" -eq 0 ] && [ "$OUT" = "$cpu_out" ]; then
+    ok "$name: same output on cpu and cuda"
+  else
+    OUT="cpu: $cpu_out | cuda: $OUT"
+    not_ok "$name: cpu (exit $cpu_rc) and cuda (exit $RC) differ"
+  fi
+}
+
+for m in llada-tiny-f32 llada-tiny-bf16 dream-tiny-f32 dream-tiny-bf16-sharded dimple-tiny-f32; do
+  M=$D/models/$m
+  same "$m free text" --model "$M" --tokenizer "$TOK" -p "hello world" --max-tokens 12
+  same "$m free text, no prefill" --model "$M" --tokenizer "$TOK" -p "hello world" --max-tokens 12 --no-prefill
+  same "$m regex" --model "$M" --tokenizer "$TOK" -p "code?" --regex '[a-z]{2,4}-[0-9]{2}'
+  same "$m schema" --model "$M" --tokenizer "$TOK" -p "a person" --schema "$T_TMP/person.json"
+  same "$m template, maskgit" --model "$M" --tokenizer "$TOK" -p "x" --template 'Answer: {{a:yes|no}} ({{n:int <=3}})' --strategy maskgit
+done
+
+# logits: CUDA within the golden tolerance of the CPU
+M=$D/models/llada-tiny-bf16
+run logits --model "$M" --ids "5 9 2 7 11 3" --device cpu
+CPU_JSON=$OUT
+run logits --model "$M" --ids "5 9 2 7 11 3" --device cuda
+expect_rc 0 "logits --device cuda"
+printf '%s\n%s\n' "$CPU_JSON" "$OUT" >"$T_TMP/lg"
+if python3 - "$T_TMP/lg" <<'PY'
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+fa = [v for r in a["logits"] for v in r]
+fb = [v for r in b["logits"] for v in r]
+scale = max(abs(v) for v in fa)
+sys.exit(0 if len(fa) == len(fb) and max(abs(x - y) for x, y in zip(fa, fb)) <= 2e-2 * scale else 1)
+PY
+then ok "logits cuda vs cpu within 2e-2 x scale"; else not_ok "logits cuda vs cpu"; fi
+
+run bench forward --model "$M" --device cuda --prompt 16 --canvas 16 --steps 2
+expect_rc 0 "bench forward --model --device cuda"
+expect_out_has "on cuda:0" "the bench says where it ran"
+finish
