@@ -173,7 +173,7 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
   double peak = 0;
   if (rc == DM_OK) {
     dm_blas_single_thread();
-    dm_blas_sgemm_peak(1024, dm_pool_size(dm_tstep_pool(L.ws)), 3, &peak, NULL);
+    dm_blas_sgemm_peak(1024, dm_pool_size(dm_tstep_pool(L.ws)), 8, &peak, NULL);
     char lp[4200];
     snprintf(lp, sizeof lp, "%s/train_log.jsonl", r->out);
     L.log = fopen(lp, resume ? "a" : "w");
@@ -266,6 +266,11 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
   (void)compute_s;
   sum->steps_done = step;
   sum->seconds = now_s() - t_start;
+  if (rc == DM_OK && L.ws) { /* the summary's ratio: the better of the peaks at the start and the end */
+    double end_peak = 0;
+    dm_blas_sgemm_peak(1024, dm_pool_size(dm_tstep_pool(L.ws)), 8, &end_peak, NULL);
+    if (end_peak > sum->peak_gflops) sum->peak_gflops = end_peak;
+  }
   if (rc == DM_OK && L.m) rc = save_all(&L, step, sum->last_loss, step >= total, err);
   if (L.log) fclose(L.log);
   free(gp);

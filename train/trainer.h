@@ -54,7 +54,8 @@ typedef struct dm_tprogress {
 typedef struct dm_tsummary {
   long steps_done;
   double first_loss, last_loss;
-  double tokens_per_s, gflops, peak_gflops;
+  double tokens_per_s, gflops; /* of the last report */
+  double peak_gflops;          /* sgemm peak: the better of the start and the end of the run */
   double seconds;
   long examples, tokens;
   int prior_fmt, prior_fail, skipped_long;
