@@ -3,7 +3,8 @@
 # (train/default.yaml: 6 layers, d_model 256, vocabulary 2,048) on a generated corpus,
 # 20 autoregressive + 20 diffusion steps per batch size; prints tokens/s, the
 # achieved GFLOP/s (3 x the forward's matrix-multiply FLOPs) and its ratio to the
-# cblas_sgemm peak (1024^3, all cores) measured at the start of the same run.
+# cblas_sgemm peak (1024^3, all cores, best of 8) measured at the start and at the end
+# of the same run (the better of the two).
 # Usage: train.sh SRCDIR BUILDDIR
 top=$1
 build=$2
