@@ -12,13 +12,7 @@ command -v python3 >/dev/null 2>&1 || { echo "bench-train: SKIP (python3 not fou
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dimple-train-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 python3 "$top/train/corpus.py" --seed 5 --out "$tmp/c" --train-size 3000 --eval-per-family 1 >/dev/null || exit 1
-python3 - "$tmp/c/train.jsonl" "$tmp/c/text.txt" <<'PY'
-import json, sys
-with open(sys.argv[2], "w") as out:
-    for line in open(sys.argv[1]):
-        for m in json.loads(line)["messages"]:
-            out.write(m["content"] + "\n")
-PY
+python3 "$top/train/corpus_text.py" "$tmp/c/train.jsonl" "$tmp/c/text.txt"
 "$build/cli/dimple" train-tokenizer --vocab-size 2048 --out "$tmp/tok" "$tmp/c/text.txt" >/dev/null || exit 1
 for bt in 1024 4096; do
   "$build/cli/dimple" train --recipe "$top/train/default.yaml" --data "$tmp/c/train.jsonl" --tokenizer "$tmp/tok" \

@@ -15,13 +15,7 @@ work="$top/.cache/default-model"
 mkdir -p "$work"
 echo "== corpus" >&2
 python3 "$top/train/corpus.py" --seed 7 --out "$work/corpus" --train-size 25000 --eval-per-family 300
-python3 - "$work/corpus/train.jsonl" "$work/corpus/text.txt" <<'PY'
-import json, sys
-with open(sys.argv[2], "w") as out:
-    for line in open(sys.argv[1]):
-        for m in json.loads(line)["messages"]:
-            out.write(m["content"] + "\n")
-PY
+python3 "$top/train/corpus_text.py" "$work/corpus/train.jsonl" "$work/corpus/text.txt"
 echo "== tokenizer" >&2
 "$dimple" train-tokenizer --vocab-size 2048 --out "$work/tokenizer" "$work/corpus/text.txt"
 echo "== train" >&2

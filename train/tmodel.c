@@ -258,34 +258,6 @@ int dm_tmodel_save_moments(const dm_tmodel *m, const char *dir, dm_error *err) {
   return write_st(path, 2, names, (const int(*)[2])shape, data, numel, 0, err);
 }
 
-static int read_text(const char *path, char **out, size_t *len, dm_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return dm_error_set(err, DM_ENOENT, "cannot open %s", path);
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap);
-  while (b) {
-    size_t r = fread(b + n, 1, cap - n - 1, f);
-    n += r;
-    if (r == 0) break;
-    if (n + 1 == cap) {
-      char *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!b) return dm_error_set(err, DM_ENOMEM, "out of memory");
-  b[n] = 0;
-  *out = b;
-  *len = n;
-  return DM_OK;
-}
-
 static int load_tensor(const dm_st_file *f, const char *name, float *dst, size_t numel, int rows, int cols,
                        dm_error *err) {
   const dm_st_tensor *t = dm_st_find(f, name);
@@ -308,10 +280,10 @@ int dm_tmodel_load(const char *dir, int moments, dm_tmodel **out, dm_error *err)
   snprintf(gpath, sizeof gpath, "%s/generation_config.json", dir);
   char *txt = NULL, *gtxt = NULL;
   size_t len = 0, glen = 0;
-  int rc = read_text(path, &txt, &len, err);
+  int rc = dm_read_text_file(path, &txt, &len, err);
   if (rc) return rc;
   dm_error gerr = {0};
-  if (read_text(gpath, &gtxt, &glen, &gerr)) gtxt = NULL;
+  if (dm_read_text_file(gpath, &gtxt, &glen, &gerr)) gtxt = NULL;
   dm_model_config cfg;
   rc = dm_config_parse(txt, len, gtxt, glen, path, &cfg, err);
   free(txt);

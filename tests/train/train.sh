@@ -8,13 +8,7 @@ command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not installed"; exit
 
 python3 "$DM_TEST_SRCDIR/train/corpus.py" --seed 5 --out "$T_TMP/c" --train-size 400 --eval-per-family 2 \
   >/dev/null 2>&1 || { echo "corpus.py failed"; exit 1; }
-python3 - "$T_TMP/c/train.jsonl" "$T_TMP/c/text.txt" <<'PY'
-import json, sys
-with open(sys.argv[2], "w") as out:
-    for line in open(sys.argv[1]):
-        for m in json.loads(line)["messages"]:
-            out.write(m["content"] + "\n")
-PY
+python3 "$DM_TEST_SRCDIR/train/corpus_text.py" "$T_TMP/c/train.jsonl" "$T_TMP/c/text.txt"
 run train-tokenizer --vocab-size 600 --out "$T_TMP/tok" "$T_TMP/c/text.txt"
 expect_rc 0 "tokenizer for the smoke run"
 

@@ -162,6 +162,10 @@ int dm_amx_linear(dm_pool *p, const float *x, int M, const dm_wmat *w, const flo
 /* Its reference twin: x replaced by bf16(hi) + bf16(lo), then dm_ref_linear. */
 void dm_ref_linear_bf16x2(const float *x, int M, const dm_wmat *w, const float *bias, float *y);
 
+/* Read a whole text file (NUL-terminated, *out malloc'd, owned by the caller);
+ * DM_ENOENT / DM_EIO name the file in err. */
+int dm_read_text_file(const char *path, char **out, size_t *len, dm_error *err);
+
 /* Make OpenBLAS single-threaded (our pool drives the parallelism). */
 void dm_blas_single_thread(void);
 

@@ -11,7 +11,6 @@
 
 #include "../cuda/cuda_backend.h"
 
-int dm_read_text_file(const char *path, char **out, size_t *len, dm_error *err);
 
 dm_model_params dm_model_default_params(void) {
   dm_model_params p;

@@ -126,7 +126,6 @@ static int read_text(const char *path, char **out, size_t *len, dm_error *err) {
 }
 
 /* Used by the config loader too. */
-int dm_read_text_file(const char *path, char **out, size_t *len, dm_error *err);
 int dm_read_text_file(const char *path, char **out, size_t *len, dm_error *err) {
   return read_text(path, out, len, err);
 }
