@@ -23,7 +23,7 @@ int dm_cmd_generate(int argc, char **argv) {
       {"progress", no_argument, NULL, 'g'},        {"visual", no_argument, NULL, 'v'},
       {"batch", required_argument, NULL, 'B'},     {"out", required_argument, NULL, 'o'},
       {"threads", required_argument, NULL, 'H'},   {"renorm-confidence", no_argument, NULL, 'Z'},
-      {"device", required_argument, NULL, 'D'},
+      {"device", required_argument, NULL, 'D'},   {"precision", required_argument, NULL, 'Q'},
       {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
   };
   gen_req r;
@@ -32,7 +32,7 @@ int dm_cmd_generate(int argc, char **argv) {
   const char *model = NULL, *tfile = NULL, *prompt_file = NULL, *batch = NULL, *outp = NULL;
   int nspec = 0, json = 0, prefill = 1, progress = 0, visual = 0;
   long threads = 0, lv;
-  int device = DM_DEVICE_CPU, device_index = 0;
+  int device = DM_DEVICE_CPU, device_index = 0, precision = DM_PRECISION_AUTO;
 
   opterr = 0;
   optind = 1;
@@ -81,6 +81,10 @@ int dm_cmd_generate(int argc, char **argv) {
         if (dm_device_parse(optarg, &device, &device_index, NULL))
           return dm_cli_usage_error(CMD, "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
         break;
+      case 'Q':
+        if (dm_precision_parse(optarg, &precision, NULL))
+          return dm_cli_usage_error(CMD, "--precision wants auto, f32 or native, not '%s'", optarg);
+        break;
       case 'h': dm_cli_print_help(dm_command_find(CMD)); return DM_EXIT_OK;
       default:
         if (optopt && optopt != 'h') return dm_cli_usage_error(CMD, "option '%s' needs an argument", argv[optind - 1]);
@@ -120,6 +124,7 @@ int dm_cmd_generate(int argc, char **argv) {
   dm_error_clear(&err);
   g.device = device;
   g.device_index = device_index;
+  g.precision = precision;
   ex = dm_gen_ctx_open(&g, CMD, mdir, tfile, (int)threads, prefill);
   if (ex) goto out;
   g.progress = progress && isatty(2);

@@ -63,11 +63,13 @@ int dm_cmd_logits(int argc, char **argv) {
       {"threads", required_argument, NULL, 't'},
       {"reference", no_argument, NULL, 'R'},
       {"device", required_argument, NULL, 'D'},
+      {"precision", required_argument, NULL, 'Q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   const char *model = NULL, *ids_s = NULL, *rows_s = NULL, *out = NULL, *cids_s = NULL;
-  int causal = 0, cache_len = -1, threads = 0, reference = 0, device = DM_DEVICE_CPU, device_index = 0;
+  int causal = 0, cache_len = -1, threads = 0, reference = 0, device = DM_DEVICE_CPU, device_index = 0,
+      precision = DM_PRECISION_AUTO;
   opterr = 0;
   optind = 1;
   int c;
@@ -94,6 +96,10 @@ int dm_cmd_logits(int argc, char **argv) {
       case 'D':
         if (dm_device_parse(optarg, &device, &device_index, NULL))
           return dm_cli_usage_error("logits", "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
+        break;
+      case 'Q':
+        if (dm_precision_parse(optarg, &precision, NULL))
+          return dm_cli_usage_error("logits", "--precision wants auto, f32 or native, not '%s'", optarg);
         break;
       case 'h': dm_cli_print_help(dm_command_find("logits")); return DM_EXIT_OK;
       default:
@@ -154,6 +160,7 @@ int dm_cmd_logits(int argc, char **argv) {
   mp.n_threads = threads;
   mp.reference_kernels = reference;
   mp.device = device;
+  mp.precision = precision;
   mp.device_index = device_index;
   dm_model *m = NULL;
   dm_kvcache *kc = NULL;

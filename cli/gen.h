@@ -39,6 +39,7 @@ typedef struct gen_ctx {
   int32_t *per_step;    /* tokens committed per step (model + forced) of the request */
   int nsteps, capsteps;
   int device, device_index; /* where dm_gen_ctx_open_model loads the model (0, 0: CPU) */
+  int precision;            /* CUDA compute precision (dm_precision; 0: auto) */
 } gen_ctx;
 
 /* The model directory: given (--model), else $DIMPLE_MODEL, else models/default in

@@ -88,6 +88,7 @@ int dm_gen_ctx_open_model(gen_ctx *g, const char *cmd, const char *mdir, int n_t
   mp.n_threads = n_threads;
   mp.device = g->device;
   mp.device_index = g->device_index;
+  mp.precision = g->precision;
   int rc = dm_model_load(mdir, &mp, &g->model, &err);
   if (rc) return dm_cli_fail(cmd, rc, &err);
   dm_model_info info;

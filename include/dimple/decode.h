@@ -20,6 +20,8 @@
 #include <dimple/prior.h>
 #include <dimple/status.h>
 
+struct dm_row_stats; /* <dimple/model.h> */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,6 +98,18 @@ struct dm_logits_source {
               const int32_t *pos, int32_t n, float *out, dm_error *err);
   /* Release the source (may be NULL for sources the caller manages). */
   void (*destroy)(dm_logits_source *self);
+  /* Optional (NULL: not offered): like fill, but out (n entries, caller-owned)
+   * receives each row's statistics (dm_row_stats of <dimple/model.h>: the argmax
+   * among the allowed tokens, its probability among them and among all tokens, ...)
+   * instead of its logits. allowed: n bitmasks of (vocab + 31) / 32 uint32 words,
+   * bit j of word w allowing token 32 w + j (borrowed). dm_decode uses it at
+   * temperature 0 with the probability-scored strategies (confident, maskgit, blocks,
+   * fastdllm), so a device-resident model's logits never travel to the host. One
+   * difference from the logits path: a pick that a commit of the same step made
+   * impossible is not re-picked but left for the next step. */
+  int (*fill_stats)(dm_logits_source *self, const int32_t *seq, int32_t T, int32_t prompt_len, int call,
+                    const int32_t *pos, int32_t n, const uint32_t *allowed, struct dm_row_stats *out,
+                    dm_error *err);
 };
 
 /* Release a source through its destroy (NULL: no-op). */
@@ -111,6 +125,12 @@ struct dm_model;
  * the model has none (-1: the model's). */
 int dm_logits_source_model(struct dm_model *model, int prefill, int32_t mask_id, dm_logits_source **out,
                            dm_error *err);
+/* Whether a model source offers fill_stats: AUTO (what dm_logits_source_model does)
+ * when the model computes on a CUDA device, ON always (the CPU computes the logits
+ * and reduces them: for tests of the statistics path), OFF never. */
+enum { DM_SOURCE_STATS_AUTO = 0, DM_SOURCE_STATS_OFF = 1, DM_SOURCE_STATS_ON = 2 };
+int dm_logits_source_model_stats(struct dm_model *model, int prefill, int32_t mask_id, int stats,
+                                 dm_logits_source **out, dm_error *err);
 
 /* What a step callback sees. */
 typedef struct dm_decode_step {

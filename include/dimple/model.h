@@ -60,10 +60,26 @@ typedef struct dm_model_params {
                             DM_DEVICE_AUTO (CUDA device_index when such a device exists,
                             else the CPU) */
   int device_index;      /* CUDA ordinal for DM_DEVICE_CUDA / DM_DEVICE_AUTO (default 0) */
-  int device_f32;        /* CUDA: 1 = compute in f32 (BF16/F16 weights converted to f32 at
-                            upload: twice the memory, no tensor-core bf16; the closest to
-                            the CPU path, for checking); 0 (default): in the weights' dtype */
+  int precision;         /* CUDA compute precision (dm_precision): DM_PRECISION_AUTO (0,
+                            default) = F32 for models under DM_PRECISION_AUTO_F32_PARAMS
+                            parameters, NATIVE above; F32 = BF16/F16 weights converted to
+                            f32 at upload (twice the memory, no bf16 tensor cores; matches
+                            the CPU path to ~1e-5); NATIVE = GEMMs in the weights' dtype
+                            with f32 accumulation and a f32 residual stream, activations
+                            rounded to bf16/f16 at GEMM inputs (as PyTorch's bf16
+                            inference; ~2-3% of the logit scale on tiny random models) */
 } dm_model_params;
+
+/* CUDA compute precision (dm_model_params.precision). Small models are latency-bound
+ * on a GPU, so f32 costs them nothing and keeps them bit-close to the CPU path. */
+typedef enum dm_precision {
+  DM_PRECISION_AUTO = 0,
+  DM_PRECISION_F32 = 1,
+  DM_PRECISION_NATIVE = 2
+} dm_precision;
+#define DM_PRECISION_AUTO_F32_PARAMS 1000000000LL
+/* "auto", "f32" or "native" -> *precision; DM_EINVAL (err set) otherwise. */
+int dm_precision_parse(const char *text, int *precision, dm_error *err);
 
 /* Where a model computes. */
 typedef enum dm_device_kind {
@@ -159,6 +175,8 @@ typedef struct dm_row_stats {
   float max_prob;   /* its probability */
   float margin;     /* top-1 minus top-2 probability (top-1's when one token is allowed) */
   float entropy;    /* -sum p log p over the allowed tokens (nats) */
+  float prob_all;   /* the argmax's probability under the softmax over ALL tokens (the
+                       allowed set ignored): a decoder's unrenormalised confidence */
 } dm_row_stats;
 
 /* Words of an allowed-token bitmask for a vocabulary: ceil(vocab / 32). Bit j of

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <dimple/model.h> /* dm_row_stats */
+
 #include "decode_int.h"
 
 dm_decode_params dm_decode_default_params(void) {
@@ -166,9 +168,19 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
   int32_t *pos = malloc((size_t)(L ? L : 1) * sizeof *pos);
   dm_cand *cand = malloc((size_t)(L ? L : 1) * sizeof *cand);
   float *logits = NULL;
+  /* the statistics path: logits reduced where they are computed (fill_stats) */
+  const dm_strategy_ops *sops = dm_strategy_get(p.strategy);
+  int use_stats = src->fill_stats && p.temperature <= 0 && sops && sops->score == dm_strategy_score_prob;
+  size_t w32 = ((size_t)src->vocab + 31) / 32;
+  uint32_t *amask = NULL;
+  dm_row_stats *rstats = NULL;
+  if (use_stats) {
+    amask = malloc((size_t)(L ? L : 1) * w32 * sizeof *amask);
+    rstats = malloc((size_t)(L ? L : 1) * sizeof *rstats);
+  }
   int rc = dm_picker_init(&pk, &p, src->vocab, &rng);
   if (!rc) rc = dec_init(&d);
-  if (!seq || !pos || !cand || rc) {
+  if (!seq || !pos || !cand || rc || (use_stats && (!amask || !rstats))) {
     rc = dm_error_set(err, DM_ENOMEM, "out of memory");
     goto done;
   }
@@ -218,7 +230,7 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
       } else {
         sched_k = ceil_div(masks, total_steps - model_steps > 0 ? total_steps - model_steps : 1);
       }
-      size_t need = (size_t)n * (size_t)src->vocab;
+      size_t need = use_stats ? 0 : (size_t)n * (size_t)src->vocab;
       if (need > logits_cap) {
         free(logits);
         logits = malloc(need * sizeof *logits);
@@ -238,15 +250,51 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
         goto done;
       }
       for (int32_t i = 0; i < n; i++) spos[i] = prompt_len + pos[i];
+      if (use_stats) { /* every row's allowed set, as the source's uint32 bitmasks */
+        t0 = now_ms();
+        size_t cw = words * 2 < w32 ? words * 2 : w32;
+        for (int32_t i = 0; i < n && rc == DM_OK; i++) {
+          int32_t cnt;
+          const uint64_t *bits = allowed_at(&d, pos[i], &cnt);
+          uint32_t *row = amask + (size_t)i * w32;
+          if (cnt <= 0) {
+            rc = dm_error_set(err, cnt < 0 ? cnt : DM_EINFEASIBLE, "no token is allowed at canvas position %d",
+                              (int)pos[i]);
+            break;
+          }
+          for (size_t w = 0; w < cw; w++) row[w] = (uint32_t)(bits[w / 2] >> (32 * (w % 2)));
+          for (size_t w = cw; w < w32; w++) row[w] = 0;
+        }
+        st->constraint_ms += now_ms() - t0;
+        if (rc) {
+          free(spos);
+          goto done;
+        }
+      }
       t0 = now_ms();
-      rc = src->fill(src, seq, T, prompt_len, st->nfe, spos, n, logits, err);
+      rc = use_stats ? src->fill_stats(src, seq, T, prompt_len, st->nfe, spos, n, amask, rstats, err)
+                     : src->fill(src, seq, T, prompt_len, st->nfe, spos, n, logits, err);
       st->model_ms += now_ms() - t0;
       free(spos);
       st->nfe++;
       model_steps++;
       if (rc) goto done;
+      for (int32_t i = 0; use_stats && i < n; i++) {
+        cand[i].pos = pos[i];
+        cand[i].logits = NULL;
+        cand[i].tok = rstats[i].argmax;
+        if (cand[i].tok < 0) {
+          rc = dm_error_set(err, DM_EINVAL,
+                            "no allowed token at canvas position %d is in the model's vocabulary (%d)",
+                            (int)pos[i], (int)src->vocab);
+          goto done;
+        }
+        cand[i].prob = p.renorm_confidence ? rstats[i].max_prob : rstats[i].prob_all;
+        dm_score_view v = {NULL, src->vocab, NULL, 0, p.renorm_confidence, cand[i].tok, cand[i].prob, 0, 0, pk.rng};
+        cand[i].score = pk.ops->score(&v);
+      }
       /* per position: the best allowed token and its confidence */
-      for (int32_t i = 0; i < n; i++) {
+      for (int32_t i = 0; !use_stats && i < n; i++) {
         const float *row = logits + (size_t)i * (size_t)src->vocab;
         cand[i].pos = pos[i];
         cand[i].logits = row;
@@ -295,6 +343,7 @@ int dm_decode(dm_canvas *canvas, const int32_t *prompt, int32_t prompt_len, dm_l
         if (dm_canvas_token(canvas, cd->pos) >= 0) continue; /* filled by an EOS tail */
         int32_t tok = cd->tok;
         if (!dm_canvas_allows(canvas, cd->pos, tok)) {
+          if (!cd->logits) continue; /* the statistics path: picked again next step */
           int32_t cnt;
           const uint64_t *bits = allowed_at(&d, cd->pos, &cnt);
           tok = cnt > 0 ? dm_pick_token(&pk, cd->logits, bits, words) : -1;
@@ -336,6 +385,8 @@ done:
   free(pos);
   free(cand);
   free(logits);
+  free(amask);
+  free(rstats);
   dec_free(&d);
   dm_picker_free(&pk);
   return rc;

@@ -647,6 +647,61 @@ START_TEST(model_source_rows) {
 }
 END_TEST
 
+static int fail_fill(dm_logits_source *s, const int32_t *seq, int32_t T, int32_t prompt_len, int call,
+                     const int32_t *pos, int32_t n, float *out, dm_error *err) {
+  (void)s, (void)seq, (void)T, (void)prompt_len, (void)call, (void)pos, (void)n, (void)out;
+  return dm_error_set(err, DM_EINTERNAL, "the statistics path read logits");
+}
+
+/* The statistics path (fill_stats: what a CUDA model offers, forced on here on the
+ * CPU) decodes exactly as the logits path at temperature 0 with the probability-
+ * scored strategies, on random tiny models (LLaDA and shifted Dream), free and
+ * constrained canvases, with and without prefill; and it never reads logits. */
+START_TEST(stats_path_matches_logits_path) {
+  dm_model_family fams[2] = {DM_FAMILY_LLADA, DM_FAMILY_DREAM};
+  dm_strategy strats[3] = {DM_STRATEGY_CONFIDENT, DM_STRATEGY_MASKGIT, DM_STRATEGY_FASTDLLM};
+  int used_stats = 0;
+  for (int f = 0; f < 2; f++) {
+    dm_model_shape sh = {fams[f], DM_DTYPE_F32, 2, 64, 4, 2, 128, V, 10000.0, 0};
+    dm_model *m = NULL;
+    dm_error e;
+    ck_assert_int_eq(dm_model_new_random(&sh, 21 + (uint64_t)f, NULL, &m, &e), DM_OK);
+    for (int s = 0; s < 3; s++)
+      for (int spec = 0; spec < 2; spec++)
+        for (int pre = 0; pre < 2; pre++) {
+          int32_t toks[2][24];
+          dm_decode_stats st[2];
+          for (int mode = 0; mode < 2; mode++) {
+            dm_logits_source *src = NULL;
+            ck_assert_int_eq(dm_logits_source_model_stats(m, pre, MASK, mode ? DM_SOURCE_STATS_ON : DM_SOURCE_STATS_OFF,
+                                                          &src, &e),
+                             DM_OK);
+            ck_assert(mode ? src->fill_stats != NULL : src->fill_stats == NULL);
+            if (mode) src->fill = fail_fill;
+            dm_canvas *c = spec ? regex_canvas("[a-e]{2,5}-[0-9]{1,3}(x|yz)?", 16) : free_canvas(16);
+            dm_decode_params p = dm_decode_default_params();
+            p.strategy = strats[s];
+            p.threshold = 0.02; /* random models are unsure: let several commit per step */
+            p.block_length = 8;
+            int rc = dm_decode(c, prompt, 3, src, &p, &st[mode], NULL, NULL, &e);
+            ck_assert_msg(rc == DM_OK, "family %d strategy %d spec %d prefill %d mode %d: %s", f, s, spec, pre, mode,
+                          e.message);
+            for (int q = 0; q < 16; q++) toks[mode][q] = dm_canvas_token(c, q);
+            used_stats += mode;
+            dm_canvas_free(c);
+            dm_logits_source_free(src);
+          }
+          for (int q = 0; q < 16; q++)
+            ck_assert_msg(toks[0][q] == toks[1][q], "family %d strategy %d spec %d prefill %d: position %d %d vs %d", f,
+                          s, spec, pre, q, toks[0][q], toks[1][q]);
+          ck_assert_int_eq(st[0].nfe, st[1].nfe);
+        }
+    dm_model_free(m);
+  }
+  ck_assert_int_eq(used_stats, 24);
+}
+END_TEST
+
 START_TEST(prefill_matches_full) {
   prefill_case(1, 12, 12); /* one token per step, every step exact */
   prefill_case(2, 1, 12);  /* all in the first step */
@@ -714,6 +769,7 @@ int main(void) {
   tcase_add_test(tc, bad_params);
   tcase_add_test(tc, every_strategy_has_ops);
   tcase_add_test(tc, prefill_matches_full);
+  tcase_add_test(tc, stats_path_matches_logits_path);
   tcase_add_test(tc, model_source_rows);
   tcase_add_test(tc, logsumexp_matches_reference);
   suite_add_tcase(s, tc);

@@ -18,6 +18,8 @@ s = d["steps"]
 assert len(s) == 2 and all(x["full_step_ms"] > 0 and x["cached_step_ms"] > 0 for x in s)
 e = d["e2e"]
 assert e["canvas_tokens"] > 100 and e["nfe"] >= 1 and e["tokens_per_s"] > 0
+h = e["host_logits"]  # the same decode with the logits on the host: same NFE
+assert h["nfe"] == e["nfe"] and h["tokens_per_s"] > 0
 PY
 then ok "results file has both shapes and the end-to-end figures"; else not_ok "results file"; fi
 finish

@@ -99,6 +99,12 @@ grep -h "^FAIL\|^not ok" "$RES"/test_*.log | head -20 | sed 's/^/  /' | tee -a "
 LIMIT=300
 stage "benchmark" "$RES/bench.txt" "$BENCH" --device 0 --out "$RES/bench.json" \
   --tokenizer "$ROOT/tests/data/tokenizer/tiny-dense/tokenizer.json"
+# the cached step at a longer prompt: with prompt P and canvas N the canvas-only step
+# does about N / (P + N) of a full step's projection work, so 512 + 512 bounds the
+# speed-up near 2x; 1536 + 512 bounds it near 4x
+stage "benchmark, prompt 1536 + canvas 512" "$RES/test_bench_long.log" "$BENCH" --device 0 --parts step \
+  --shapes llada8b --prompt 1536 --canvas 512
+cat "$RES/test_bench_long.log" >>"$RES/bench.txt"
 sed 's/^/  /' "$RES/bench.txt" | tee -a "$SUMMARY" >/dev/null
 
 # 4. memcheck (out-of-bounds and misaligned accesses, CUDA API errors)

@@ -1,7 +1,9 @@
 /* GPU test: the CUDA forward pass against the CPU path and the golden logits.
  *   1. every case of tests/data/models/<fixture>/reference.json (FULL, causal, and the
  *      PREFILL -> CACHED cases) on device 0: logits within the fixtures' tolerance of
- *      the float64 reference (rel 1e-4 F32, 2e-2 BF16) and of the CPU forward;
+ *      the float64 reference (rel 1e-4 F32, 2e-2 BF16) and of the CPU forward, at the
+ *      default precision (auto: f32 for these tiny models); BF16 fixtures also at
+ *      precision native (bf16 GEMM inputs) within NATIVE_TOL;
  *   2. dm_forward_stats on the device against dm_row_stats_compute of the device's
  *      logits (all tokens and a bitmask);
  *   3. a random BF16 model (LLaDA layout, GQA variant too) with longer sequences:
@@ -22,6 +24,8 @@
 #include <dimple/runtime.h>
 
 static int failures = 0;
+
+#define NATIVE_TOL 4e-2 /* native bf16 on the d_model 64 fixtures: see check_fixture */
 
 static char *slurp(const char *path) {
   FILE *fp = fopen(path, "rb");
@@ -106,11 +110,11 @@ static void run_case(dm_model *m, const int32_t *ids, const int32_t *cids, int B
   dm_kvcache_free(kc);
 }
 
-static dm_model *load(const char *dir, int device, int f32) {
+static dm_model *load(const char *dir, int device, int precision) {
   dm_model_params p = dm_model_default_params();
   p.n_threads = 4;
   p.device = device;
-  p.device_f32 = f32;
+  p.precision = precision;
   p.device_index = 0;
   dm_model *m = NULL;
   dm_error e;
@@ -133,10 +137,14 @@ static void check_fixture(const char *srcdir, const char *name) {
   free(text);
   const char *dtype = cJSON_GetObjectItem(root, "dtype")->valuestring;
   double rel = strcmp(dtype, "F32") == 0 ? 1e-4 : 2e-2;
-  dm_model *gpu = load(dir, DM_DEVICE_CUDA, 0), *cpu = load(dir, DM_DEVICE_CPU, 0);
-  /* BF16 weights computed in f32 on the device: the pipeline without bf16 rounding of
-   * the activations must meet the F32 tolerance */
-  dm_model *gpu32 = strcmp(dtype, "F32") != 0 ? load(dir, DM_DEVICE_CUDA, 1) : NULL;
+  dm_model *gpu = load(dir, DM_DEVICE_CUDA, DM_PRECISION_AUTO), *cpu = load(dir, DM_DEVICE_CPU, 0);
+  /* auto computes these tiny models in f32: BF16 weights must then meet the F32
+   * tolerance too. Native precision rounds the GEMM inputs to bf16 (6 points per
+   * layer); tests/reference/emulate_bf16.py replays exactly that rounding in float64 on
+   * llada-tiny-bf16 and finds 2.68e-2 x scale against the golden logits, the figure the
+   * H200 measured (d_model 64 averages little; the d 512 random models of part 3 meet
+   * 2e-2). So native is held to NATIVE_TOL here. */
+  dm_model *gpu_nat = strcmp(dtype, "F32") != 0 ? load(dir, DM_DEVICE_CUDA, DM_PRECISION_NATIVE) : NULL;
   dm_model_info mi;
   dm_model_info_get(gpu, &mi);
   if (mi.device != DM_DEVICE_CUDA) {
@@ -177,10 +185,14 @@ static void check_fixture(const char *srcdir, const char *name) {
     double dr = reldiff(g, ref, (size_t)R * V), dc = reldiff(g, c, (size_t)R * V);
     expect(dr <= rel, "%s: CUDA vs golden, max diff %.3g x scale (tolerance %.0e)", label, dr, rel);
     expect(dc <= rel, "%s: CUDA vs CPU, max diff %.3g x scale (tolerance %.0e)", label, dc, rel);
-    if (gpu32) {
-      run_case(gpu32, ids, cids, B, T, causal, C, rows, R, c, NULL, NULL);
-      double d32 = reldiff(c, ref, (size_t)R * V);
-      expect(d32 <= 1e-4, "%s: CUDA in f32 (device_f32) vs golden, max diff %.3g x scale (tolerance 1e-04)", label, d32);
+    if (gpu_nat) {
+      expect(dr <= 1e-4, "%s: CUDA (auto = f32) vs golden within the F32 tolerance, max diff %.3g x scale", label, dr);
+      float *n = malloc(sizeof(float) * (size_t)R * V);
+      run_case(gpu_nat, ids, cids, B, T, causal, C, rows, R, n, NULL, NULL);
+      double dn = reldiff(n, ref, (size_t)R * V);
+      expect(dn <= NATIVE_TOL, "%s: CUDA native bf16 vs golden, max diff %.3g x scale (tolerance %.0e)", label, dn,
+             NATIVE_TOL);
+      free(n);
     }
     /* row statistics on the device = reference reduction of the device's logits */
     if (R > 0) {
@@ -195,7 +207,8 @@ static void check_fixture(const char *srcdir, const char *name) {
         int bad = 0;
         for (int i = 0; i < R; i++)
           bad += sg[i].argmax != sr[i].argmax || fabsf(sg[i].max_prob - sr[i].max_prob) > 1e-4f ||
-                 fabsf(sg[i].margin - sr[i].margin) > 1e-4f || fabsf(sg[i].entropy - sr[i].entropy) > 1e-3f;
+                 fabsf(sg[i].margin - sr[i].margin) > 1e-4f || fabsf(sg[i].entropy - sr[i].entropy) > 1e-3f ||
+                 fabsf(sg[i].prob_all - sr[i].prob_all) > 1e-4f;
         expect(bad == 0, "%s %s: dm_forward_stats on the device vs reference reduction (%d rows differ)", label,
                mk ? "with bitmask" : "all tokens", bad);
       }
@@ -212,7 +225,7 @@ static void check_fixture(const char *srcdir, const char *name) {
   }
   cJSON_Delete(root);
   dm_model_free(gpu);
-  dm_model_free(gpu32);
+  dm_model_free(gpu_nat);
   dm_model_free(cpu);
 }
 
@@ -221,6 +234,7 @@ static void check_random(dm_model_family fam, int kv) {
   dm_model_shape sh = {fam, DM_DTYPE_BF16, 3, 512, 8, kv, 1376, 3000, 5e5, 0};
   dm_model_params p = dm_model_default_params();
   p.n_threads = 8;
+  p.precision = DM_PRECISION_NATIVE; /* bf16 GEMM inputs, the fast path of large models */
   dm_model *cpu = NULL, *gpu = NULL;
   dm_error e;
   dm_error_clear(&e);

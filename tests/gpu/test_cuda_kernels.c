@@ -327,10 +327,12 @@ static void t_row_stats(void) {
     for (int r = 0; r < R; r++) {
       if (got[r].argmax != ref[r].argmax || fabsf(got[r].max_prob - ref[r].max_prob) > 1e-4f * (1 + ref[r].max_prob) ||
           fabsf(got[r].margin - ref[r].margin) > 1e-4f * (1 + ref[r].max_prob) ||
-          fabsf(got[r].entropy - ref[r].entropy) > 1e-4f * (1 + ref[r].entropy)) {
+          fabsf(got[r].entropy - ref[r].entropy) > 1e-4f * (1 + ref[r].entropy) ||
+          fabsf(got[r].prob_all - ref[r].prob_all) > 1e-4f * (1 + ref[r].prob_all)) {
         bad++;
-        fprintf(stderr, "  row %d: got (%d, %g, %g, %g) want (%d, %g, %g, %g)\n", r, got[r].argmax, got[r].max_prob,
-                got[r].margin, got[r].entropy, ref[r].argmax, ref[r].max_prob, ref[r].margin, ref[r].entropy);
+        fprintf(stderr, "  row %d: got (%d, %g, %g, %g, %g) want (%d, %g, %g, %g, %g)\n", r, got[r].argmax,
+                got[r].max_prob, got[r].margin, got[r].entropy, got[r].prob_all, ref[r].argmax, ref[r].max_prob,
+                ref[r].margin, ref[r].entropy, ref[r].prob_all);
       }
     }
     printf("%s: row statistics, vocab %d, %s (%d rows differ)\n", bad ? "FAIL" : "PASS", V,

@@ -332,6 +332,13 @@ START_TEST(forward_stats_cpu) {
       if (lg[r * 300 + t] > best) best = lg[r * 300 + t];
     ck_assert(lg[r * 300 + got[r].argmax] == best);
     ck_assert_float_eq(got[r].entropy, ref[r].entropy);
+    /* prob_all: the allowed argmax under the softmax over all 300 tokens */
+    double z = 0;
+    float mx = -INFINITY;
+    for (int t = 0; t < 300; t++) mx = lg[r * 300 + t] > mx ? lg[r * 300 + t] : mx;
+    for (int t = 0; t < 300; t++) z += exp((double)lg[r * 300 + t] - mx);
+    ck_assert_double_eq_tol(got[r].prob_all, exp((double)best - mx) / z, 1e-6);
+    ck_assert(got[r].prob_all <= got[r].max_prob + 1e-7f);
   }
   dm_model_info mi;
   dm_model_info_get(m, &mi);

@@ -355,12 +355,20 @@ __global__ void k_row_stats(const float *logits, int V, const uint32_t *allowed,
   const float *x = logits + row * V;
   const uint32_t *mask = allowed ? allowed + row * ((size_t)(V + 31) / 32) : NULL;
   dm_km_stat a = dm_km_stat_init();
-  for (int i = threadIdx.x; i < V; i += blockDim.x)
+  dm_km_smax all; /* softmax normaliser over every token, for prob_all */
+  all.m = -INFINITY;
+  all.s = 0.0f;
+  for (int i = threadIdx.x; i < V; i += blockDim.x) {
     if (dm_km_allowed(mask, i)) a = dm_km_stat_add(a, x[i], i);
+    all.m = fmaxf(all.m, x[i]);
+  }
+  for (int i = threadIdx.x; i < V; i += blockDim.x) all.s += expf(x[i] - all.m);
   a = block_stat(a);
+  all = block_smax(all);
   if (threadIdx.x == 0) {
     dm_row_stats r;
     dm_km_stat_finish(a, &r.argmax, &r.max_prob, &r.margin, &r.entropy);
+    r.prob_all = a.n > 0 && all.s > 0.0f ? expf(a.v1 - all.m) / all.s : 0.0f;
     out[row] = r;
   }
 }

@@ -38,6 +38,17 @@ int dm_device_parse(const char *text, int *device, int *device_index, dm_error *
   return DM_EINVAL;
 }
 
+int dm_precision_parse(const char *text, int *precision, dm_error *err) {
+  static const char *names[] = {"auto", "f32", "native"};
+  for (int i = 0; text && i < 3; i++)
+    if (strcmp(text, names[i]) == 0) {
+      *precision = i;
+      return DM_OK;
+    }
+  return dm_error_set_named(err, DM_EINVAL, text ? text : "(null)",
+                            "unknown precision (expected auto, f32 or native)");
+}
+
 const char *dm_device_name(int device, int device_index, char *buf, size_t n) {
   if (!buf || n == 0) return buf;
   if (device == DM_DEVICE_CUDA)

@@ -185,7 +185,7 @@ done:
 }
 
 /* Resolve the device of the params and, for CUDA, upload the weights. */
-static int dm_model_place_(dm_model *m, int device, int index, int f32, dm_error *err) {
+static int dm_model_place_(dm_model *m, int device, int index, int precision, dm_error *err) {
   m->device = DM_DEVICE_CPU;
   m->device_index = 0;
   if (device == DM_DEVICE_CPU) return DM_OK;
@@ -202,6 +202,16 @@ static int dm_model_place_(dm_model *m, int device, int index, int f32, dm_error
              why.message[0] ? why.message : "the CUDA device does not exist");
       return DM_OK;
     }
+  }
+  if (precision < DM_PRECISION_AUTO || precision > DM_PRECISION_NATIVE)
+    return dm_error_set(err, DM_EINVAL, "unknown CUDA precision %d", precision);
+  int f32 = precision == DM_PRECISION_F32;
+  if (precision == DM_PRECISION_AUTO) {
+    dm_model_info mi;
+    dm_model_info_get(m, &mi);
+    f32 = mi.n_params < DM_PRECISION_AUTO_F32_PARAMS;
+    dm_log(DM_LOG_INFO, "CUDA precision auto: %s (%.3g B parameters, %s 1 B)", f32 ? "f32" : "native",
+           (double)mi.n_params / 1e9, f32 ? "under" : "at least");
   }
   int rc = dm_cuda_model_new(m, index, f32, &m->cuda, err);
   if (rc) return rc;
@@ -249,7 +259,7 @@ int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params
     dm_blas_single_thread();
     if (dm_pool_new(m->n_threads, &m->pool) != DM_OK) rc = dm_error_set(err, DM_ENOMEM, "cannot start threads");
   }
-  if (rc == DM_OK) rc = dm_model_place_(m, pr.device, pr.device_index, pr.device_f32, err);
+  if (rc == DM_OK) rc = dm_model_place_(m, pr.device, pr.device_index, pr.precision, err);
   return rc;
 }
 

@@ -15,8 +15,9 @@ void dm_row_stats_compute(const float *logits, int n_rows, int vocab, const uint
     const float *x = logits + (size_t)r * vocab;
     const uint32_t *mask = allowed ? allowed + (size_t)r * DM_ALLOWED_WORDS(vocab) : NULL;
     int i1 = -1, n = 0;
-    double v1 = -INFINITY, v2 = -INFINITY;
+    double v1 = -INFINITY, v2 = -INFINITY, m_all = -INFINITY;
     for (int i = 0; i < vocab; i++) {
+      if (x[i] > m_all) m_all = x[i];
       if (!allowed_bit(mask, i)) continue;
       n++;
       if (x[i] > v1) {
@@ -30,11 +31,12 @@ void dm_row_stats_compute(const float *logits, int n_rows, int vocab, const uint
     dm_row_stats *o = &out[r];
     if (n == 0) {
       o->argmax = -1;
-      o->max_prob = o->margin = o->entropy = 0.0f;
+      o->max_prob = o->margin = o->entropy = o->prob_all = 0.0f;
       continue;
     }
-    double z = 0, t = 0;
+    double z = 0, t = 0, z_all = 0;
     for (int i = 0; i < vocab; i++) {
+      z_all += exp((double)x[i] - m_all);
       if (!allowed_bit(mask, i)) continue;
       double e = exp((double)x[i] - v1);
       z += e;
@@ -45,5 +47,6 @@ void dm_row_stats_compute(const float *logits, int n_rows, int vocab, const uint
     o->max_prob = (float)p1;
     o->margin = (float)(p1 - p2);
     o->entropy = (float)(h > 0 ? h : 0);
+    o->prob_all = (float)(exp(v1 - m_all) / z_all);
   }
 }
