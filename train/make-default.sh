@@ -14,7 +14,7 @@ work="$top/.cache/default-model"
 [ -x "$dimple" ] || { echo "make-default.sh: $dimple not found: build first (./quickstart or make)" >&2; exit 2; }
 mkdir -p "$work"
 echo "== corpus" >&2
-python3 "$top/train/corpus.py" --seed 7 --out "$work/corpus" --train-size 25000 --eval-per-family 300
+python3 "$top/train/corpus.py" --seed 7 --out "$work/corpus" --train-size 60000 --eval-per-family 300
 python3 "$top/train/corpus_text.py" "$work/corpus/train.jsonl" "$work/corpus/text.txt"
 echo "== tokenizer" >&2
 "$dimple" train-tokenizer --vocab-size 2048 --out "$work/tokenizer" "$work/corpus/text.txt"
