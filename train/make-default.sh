@@ -20,4 +20,6 @@ echo "== tokenizer" >&2
 "$dimple" train-tokenizer --vocab-size 2048 --out "$work/tokenizer" "$work/corpus/text.txt"
 echo "== train" >&2
 "$dimple" train --recipe "$top/train/default.yaml" ${DIMPLE_TRAIN_FLAGS:-}
-echo "== model in $work/model" >&2
+echo "== model in $work/model (copy it to models/default to ship it)" >&2
+echo "== eval" >&2
+"$top/train/eval-default.sh" "$work/model" "$build"
