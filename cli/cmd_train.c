@@ -59,12 +59,13 @@ int dm_cmd_train(int argc, char **argv) {
       {"seed", required_argument, NULL, 's'},
       {"stop-after", required_argument, NULL, 'S'},
       {"batch-tokens", required_argument, NULL, 'B'},
+      {"init-from", required_argument, NULL, 'I'},
       {"quiet", no_argument, NULL, 'q'},
       {"json", no_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
-  const char *recipe = NULL, *out = NULL, *data = NULL, *tokp = NULL;
+  const char *recipe = NULL, *out = NULL, *data = NULL, *tokp = NULL, *init = NULL;
   long ar = -1, df = -1, threads = -1, seed = -1, stop_after = 0, batch = 0;
   int resume = 0, json = 0, c, r;
   prog pc = {0};
@@ -76,6 +77,7 @@ int dm_cmd_train(int argc, char **argv) {
       case 'R': resume = 1; break;
       case 'o': out = optarg; break;
       case 'd': data = optarg; break;
+      case 'I': init = optarg; break;
       case 't': tokp = optarg; break;
       case 'a':
         if ((r = parse_long("--ar-steps", optarg, 0, 1000000000L, &ar))) return r;
@@ -112,6 +114,7 @@ int dm_cmd_train(int argc, char **argv) {
   if (out) snprintf(rc_.out, sizeof rc_.out, "%s", out);
   if (data) snprintf(rc_.data, sizeof rc_.data, "%s", data);
   if (tokp) snprintf(rc_.tokenizer, sizeof rc_.tokenizer, "%s", tokp);
+  if (init) snprintf(rc_.init_from, sizeof rc_.init_from, "%s", init);
   if (ar >= 0) rc_.ar_steps = ar;
   if (df >= 0) rc_.diffusion_steps = df;
   if (threads >= 0) rc_.threads = (int)threads;

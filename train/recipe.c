@@ -116,6 +116,7 @@ int dm_trecipe_load(const char *path, dm_trecipe *r, dm_error *err) {
     if (!strcmp(key, "data")) rc = path_val(&c, v, key, r->data, sizeof r->data);
     else if (!strcmp(key, "tokenizer")) rc = path_val(&c, v, key, r->tokenizer, sizeof r->tokenizer);
     else if (!strcmp(key, "priors")) rc = path_val(&c, v, key, r->priors, sizeof r->priors);
+    else if (!strcmp(key, "init_from")) rc = path_val(&c, v, key, r->init_from, sizeof r->init_from);
     else if (!strcmp(key, "out")) rc = path_val(&c, v, key, r->out, sizeof r->out);
     else if (!strcmp(key, "model")) rc = model_map(&c, &doc, v, r);
     else if (!strcmp(key, "seed")) rc = integer(&c, v, key, 0, 4294967295.0, &x), r->seed = (uint64_t)x;

@@ -338,9 +338,14 @@ int dm_tbatch_build(const dm_tdata *d, const dm_tepoch *e, int bi, int diffusion
                     dm_tbatchbuf *out, dm_error *err) {
   if (bi < 0 || bi >= e->n_batches) return dm_error_set(err, DM_ERANGE, "batch %d of %d", bi, e->n_batches);
   const int *ord = e->order + e->start[bi];
+  /* the autoregressive phase stops each sequence after its answer and first EOS
+   * (ar_end): with causal attention the positions after it change nothing before
+   * it, so the batch is cut at the longest ar_end instead of carrying EOS tails */
   int B = e->count[bi], T = 0;
-  for (int b = 0; b < B; b++)
-    if (d->ex[ord[b]].n > T) T = d->ex[ord[b]].n;
+  for (int b = 0; b < B; b++) {
+    int len = diffusion ? d->ex[ord[b]].n : d->ex[ord[b]].ar_end;
+    if (len > T) T = len;
+  }
   if (reserve(out, (size_t)B * T, (size_t)B * T)) return dm_error_set(err, DM_ENOMEM, "out of memory");
   out->B = B;
   out->T = T;
@@ -358,8 +363,9 @@ int dm_tbatch_build(const dm_tdata *d, const dm_tepoch *e, int bi, int diffusion
   for (int b = 0; b < B; b++) {
     const dm_texample *x = &d->ex[ord[b]];
     int32_t *row = out->ids + (size_t)b * T;
-    memcpy(row, x->ids, sizeof(int32_t) * (size_t)x->n);
-    for (int t = x->n; t < T; t++) row[t] = d->eos; /* more EOS tail */
+    int keep = x->n < T ? x->n : T;
+    memcpy(row, x->ids, sizeof(int32_t) * (size_t)keep);
+    for (int t = keep; t < T; t++) row[t] = d->eos; /* more EOS tail */
     if (!diffusion) {
       for (int t = x->prompt; t < x->ar_end; t++) {
         int r = out->R++;

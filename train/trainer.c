@@ -157,6 +157,12 @@ int dm_train_run(const dm_trecipe *r, int resume, dm_tprogress_fn fn, void *ctx,
     if (rc == DM_OK && (L.m->s.n_layers != shape.n_layers || L.m->s.d_model != shape.d_model ||
                         L.m->s.vocab != shape.vocab || L.m->s.d_ff != shape.d_ff))
       rc = dm_error_set(err, DM_EINVAL, "the checkpoint in %s has another shape than the recipe's model", r->out);
+  } else if (rc == DM_OK && r->init_from[0]) {
+    rc = dm_tmodel_load(r->init_from, 0, &L.m, err);
+    if (rc == DM_OK && (L.m->s.n_layers != shape.n_layers || L.m->s.d_model != shape.d_model ||
+                        L.m->s.vocab != shape.vocab || L.m->s.d_ff != shape.d_ff ||
+                        L.m->s.n_heads != shape.n_heads || L.m->s.n_kv_heads != shape.n_kv_heads))
+      rc = dm_error_set(err, DM_EINVAL, "init_from %s has another shape than the recipe's model", r->init_from);
   } else if (rc == DM_OK) {
     rc = dm_tmodel_new(&shape, r->seed, &L.m, err);
   }

@@ -17,6 +17,9 @@ typedef struct dm_trecipe {
   char tokenizer[2048]; /* folder with tokenizer.json + tokenizer_config.json */
   char priors[2048];    /* priors/ folder ("" : no prior-format responses) */
   char out[2048];       /* output folder: the checkpoint, trainer state, log */
+  char init_from[2048]; /* "" or a checkpoint folder whose weights start this run (a
+                           warm start: fresh optimiser, step 0; its shape must be the
+                           recipe's); --resume takes precedence */
   dm_tshape shape;      /* vocab comes from the tokenizer when 0 */
   uint64_t seed;
   int batch_tokens;     /* positions per batch (B x T) */

@@ -244,12 +244,14 @@ START_TEST(epochs_and_batches) {
     dm_tbatchbuf bb;
     memset(&bb, 0, sizeof bb);
     ck_assert_int_eq(dm_tbatch_build(d, &e, 0, 0, 1e-3, 9, &bb, NULL), DM_OK);
-    int want = 0;
+    int want = 0, longest_ar = 0;
     for (int j = 0; j < bb.B; j++) {
       const dm_texample *x = &d->ex[e.order[e.start[0] + j]];
       want += x->ar_end - x->prompt;
+      if (x->ar_end > longest_ar) longest_ar = x->ar_end;
     }
     ck_assert_int_eq(bb.R, want);
+    ck_assert_int_eq(bb.T, longest_ar); /* cut after the longest answer + EOS */
     for (int r = 0; r < bb.R; r++) {
       int b = bb.rows[2 * r], t = bb.rows[2 * r + 1] + 1;
       const dm_texample *x = &d->ex[e.order[e.start[0] + b]];

@@ -81,6 +81,22 @@ else
   not_ok "seed 4 failed or gave the same weights"
 fi
 
+# a warm start from the trained model: its first AR report is far below the random
+# start's (the same recipe and data order); a model of another shape is refused
+run train --recipe "$T_TMP/r.yaml" --out "$T_TMP/warm" --init-from "$T_TMP/model" --quiet
+expect_rc 0 "train --init-from the trained model"
+W=$(phase_loss "$T_TMP/warm/train_log.jsonl" ar)
+C=$(phase_loss "$T_TMP/model/train_log.jsonl" ar)
+if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.85 * float(sys.argv[2]) else 1)" ${W%% *} ${C%% *}; then
+  ok "the warm start begins lower (first AR loss ${W%% *} vs ${C%% *})"
+else
+  not_ok "warm start loss ${W%% *} vs random start ${C%% *}"
+fi
+sed 's/d_model: 32/d_model: 64/' "$T_TMP/r.yaml" >"$T_TMP/wide.yaml"
+run train --recipe "$T_TMP/wide.yaml" --out "$T_TMP/wide" --init-from "$T_TMP/model" --quiet
+expect_rc 2 "--init-from a model of another shape"
+expect_err_has "another shape" "the error says the shapes differ"
+
 # errors
 run train
 expect_rc 2 "no --recipe"
