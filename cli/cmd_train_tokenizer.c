@@ -16,6 +16,7 @@ int dm_cmd_train_tokenizer(int argc, char **argv) {
       {"out", required_argument, NULL, 'o'},
       {"special", required_argument, NULL, 's'},
       {"min-count", required_argument, NULL, 'm'},
+      {"split", required_argument, NULL, 'S'},
       {"json", no_argument, NULL, 'j'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -53,6 +54,14 @@ int dm_cmd_train_tokenizer(int argc, char **argv) {
         p.min_count = v;
         break;
       }
+      case 'S':
+        if (strcmp(optarg, "qwen") == 0) p.split = DM_BPE_SPLIT_QWEN;
+        else if (strcmp(optarg, "isolated") == 0) p.split = DM_BPE_SPLIT_ISOLATED;
+        else {
+          free(specials);
+          return dm_cli_usage_error("train-tokenizer", "--split wants qwen or isolated, not '%s'", optarg);
+        }
+        break;
       case 'o': out = optarg; break;
       case 's': specials[n_specials++] = optarg; break;
       case 'j': json = 1; break;

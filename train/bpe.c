@@ -20,6 +20,9 @@ static const char *const DEFAULT_SPECIALS[] = {"<|endoftext|>", "<|im_start|>", 
 static const char *SPLIT_REGEX =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
     "|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/* DM_BPE_SPLIT_ISOLATED: every letter run, digit, punctuation run and whitespace run
+ * on its own. */
+static const char *SPLIT_ISOLATED_REGEX = "\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+|\\s+";
 
 /* Dream's ChatML template (a default system prompt when the first turn is not one). */
 static const char *CHAT_TEMPLATE =
@@ -305,6 +308,10 @@ int dm_bpe_create(const dm_bpe_params *p, dm_bpe **out, dm_error *err) {
   dm_bpe *b = calloc(1, sizeof *b);
   if (!b) return dm_error_set(err, DM_ENOMEM, "out of memory");
   b->p = *p;
+  if (p->split != DM_BPE_SPLIT_QWEN && p->split != DM_BPE_SPLIT_ISOLATED) {
+    free(b);
+    return dm_error_set_named(err, DM_EINVAL, "split", "unknown pre-tokenizer split %d", p->split);
+  }
   b->p.specials = NULL;
   b->p.n_specials = 0;
   int rc = 0;
@@ -633,7 +640,8 @@ static cJSON *tokenizer_json(const dm_bpe *b) {
   cJSON *seq = cJSON_AddArrayToObject(pre, "pretokenizers");
   cJSON *split = cJSON_CreateObject();
   cJSON_AddStringToObject(split, "type", "Split");
-  cJSON_AddStringToObject(cJSON_AddObjectToObject(split, "pattern"), "Regex", SPLIT_REGEX);
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(split, "pattern"), "Regex",
+                          b->p.split == DM_BPE_SPLIT_ISOLATED ? SPLIT_ISOLATED_REGEX : SPLIT_REGEX);
   cJSON_AddStringToObject(split, "behavior", "Isolated");
   cJSON_AddFalseToObject(split, "invert");
   cJSON_AddItemToArray(seq, split);

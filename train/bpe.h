@@ -31,7 +31,18 @@ typedef struct dm_bpe_params {
                                   repeat of one already there is ignored); borrowed */
   size_t n_specials;
   int64_t min_count;         /* stop when the best pair occurs fewer times (default 2) */
+  int split;                 /* pre-tokenizer: DM_BPE_SPLIT_QWEN (default) or
+                                DM_BPE_SPLIT_ISOLATED */
 } dm_bpe_params;
+
+/* How text is cut into words before BPE (the Split pre-tokenizer's regex).
+ * QWEN: Qwen2's regex, a letter run keeps one leading non-letter (" Kemgu" and
+ *   "\"Kemgu" are different words). ISOLATED: letter runs, single digits,
+ *   punctuation runs and whitespace runs each stand alone, so a word is the same
+ *   tokens wherever it stands (after a space, a quote, a line start): copying a
+ *   name from a paragraph into a JSON string repeats token ids, which a small model
+ *   learns far sooner than a mapping between spellings. */
+enum { DM_BPE_SPLIT_QWEN = 0, DM_BPE_SPLIT_ISOLATED = 1 };
 
 void dm_bpe_default_params(dm_bpe_params *p);
 

@@ -27,6 +27,17 @@ run tokenize --model "$T_TMP/tok" --special '<|im_start|>user
 Hi<|im_end|>'
 case "$OUT" in "1021 "*" 1022") ok "specials parse as single ids";; *) not_ok "specials: got '$OUT'";; esac
 
+# --split isolated: a word is the same ids after a space and after a quote
+run train-tokenizer --vocab-size 1024 --split isolated --out "$T_TMP/iso" "$T_TMP/corpus.txt"
+expect_rc 0 "train-tokenizer --split isolated"
+run tokenize --model "$T_TMP/iso" 'Kemgu'
+W=$OUT
+run tokenize --model "$T_TMP/iso" 'met Kemgu {"name":"Kemgu"}'
+case " $OUT " in *" $W "*" $W "*) ok "the word's ids ($W) stand twice, after a space and after a quote";;
+  *) not_ok "isolated split: '$W' not twice in '$OUT'";; esac
+run train-tokenizer --vocab-size 1024 --split words --out "$T_TMP/x" "$T_TMP/corpus.txt"
+expect_rc 2 "an unknown --split"
+
 text='The quick brown fox — naïve café, 数据 123 {"a": [1, 2]}'
 run tokenize --model "$T_TMP/tok" "$text"
 ids=$OUT

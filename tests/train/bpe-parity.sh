@@ -28,14 +28,15 @@ python3 "$top/tests/data/tokenizer/gen-corpus.py" "$tmp/test.bin" 1500 2 || exit
 tr '\000' '\n' <"$tmp/train.bin" >"$tmp/train.txt"
 pass=0
 fail=0
-for v in 512 2048; do
-  if "$build/cli/dimple" train-tokenizer --vocab-size $v --out "$tmp/tok$v" "$tmp/train.txt" &&
-     node "$top/tests/data/tokenizer/oracle.js" "$cache" "$tmp/tok$v" "$tmp/test.bin" "$tmp/oracle$v.txt" &&
-     "$build/tests/runtime/tok_parity" "$tmp/tok$v" "$tmp/test.bin" "$tmp/oracle$v.txt" --roundtrip; then
-    echo "ok - vocab $v parity"
+for cfg in 512:qwen 2048:qwen 2048:isolated; do
+  v=${cfg%%:*} split=${cfg#*:}
+  if "$build/cli/dimple" train-tokenizer --vocab-size $v --split $split --out "$tmp/tok$v$split" "$tmp/train.txt" &&
+     node "$top/tests/data/tokenizer/oracle.js" "$cache" "$tmp/tok$v$split" "$tmp/test.bin" "$tmp/oracle$v$split.txt" &&
+     "$build/tests/runtime/tok_parity" "$tmp/tok$v$split" "$tmp/test.bin" "$tmp/oracle$v$split.txt" --roundtrip; then
+    echo "ok - vocab $v, split $split: parity"
     pass=$((pass + 1))
   else
-    echo "not ok - vocab $v parity"
+    echo "not ok - vocab $v, split $split: parity"
     fail=$((fail + 1))
   fi
 done
