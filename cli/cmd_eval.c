@@ -86,6 +86,8 @@ const char dm_cmd_eval_help[] =
     "  --threads N         kernel threads per process (default: all cores, or 1\n"
     "                      with --jobs)\n"
     "  --no-prefill        recompute the prompt every step (default: cache its K/V)\n"
+    "  --device D          cpu (default), cuda, cuda:N or auto: where each job's\n"
+    "                      model computes (the jobs may share one GPU)\n"
     "  --json              the figures as one JSON object on stdout: configs[] (mode,\n"
     "                      strategy, threshold, wall_s, overall, families{...}: n,\n"
     "                      exact_match, valid, early, no_eos, nfe_per_token, nfe,\n"
@@ -279,9 +281,11 @@ int dm_cmd_eval(int argc, char **argv) {
       {"threads", required_argument, NULL, 'H'},     {"jobs", required_argument, NULL, 'J'},
       {"no-prefill", no_argument, NULL, 'C'},        {"json", no_argument, NULL, 'j'},
       {"out", required_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+      {"device", required_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
   };
   const char *model = NULL, *tfile = NULL, *data = NULL, *priors = NULL, *families = NULL, *outp = NULL;
+  int device = DM_DEVICE_CPU, device_index = 0;
   const char *strategies = "confident";
   int modes = 3, json = 0, quiet = 0;
   long per_family = 0, free_tokens = 0, threads = 0, jobs = 1, lv;
@@ -321,6 +325,10 @@ int dm_cmd_eval(int argc, char **argv) {
         break;
       }
       case 'H': if (dm_gen_parse_int(CMD, "--threads", optarg, 1, 256, &threads)) return DM_EXIT_USAGE; break;
+      case 'V':
+        if (dm_device_parse(optarg, &device, &device_index, NULL))
+          return dm_cli_usage_error(CMD, "--device wants cpu, cuda, cuda:N or auto, not '%s'", optarg);
+        break;
       case 'J': if (dm_gen_parse_int(CMD, "--jobs", optarg, 1, 256, &jobs)) return DM_EXIT_USAGE; break;
       case 'C': o.prefill = 0; break;
       case 'j': json = 1; break;
@@ -360,6 +368,8 @@ int dm_cmd_eval(int argc, char **argv) {
   memset(&R, 0, sizeof R);
   gen_ctx g;
   memset(&g, 0, sizeof g);
+  g.device = device;
+  g.device_index = device_index;
   R.data = data;
   R.per_family = (int)per_family;
   R.free_tokens = (int)free_tokens;

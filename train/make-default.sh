@@ -17,7 +17,7 @@ echo "== corpus" >&2
 python3 "$top/train/corpus.py" --seed 7 --out "$work/corpus" --train-size 60000 --eval-per-family 300
 python3 "$top/train/corpus_text.py" "$work/corpus/train.jsonl" "$work/corpus/text.txt"
 echo "== tokenizer" >&2
-"$dimple" train-tokenizer --vocab-size 2048 --out "$work/tokenizer" "$work/corpus/text.txt"
+"$dimple" train-tokenizer --vocab-size 2048 --split isolated --out "$work/tokenizer" "$work/corpus/text.txt"
 echo "== train" >&2
 "$dimple" train --recipe "$top/train/default.yaml" ${DIMPLE_TRAIN_FLAGS:-}
 echo "== model in $work/model (copy it to models/default to ship it)" >&2

@@ -184,6 +184,9 @@ PY
 then ok "--jobs 3 gives the records and figures of one process"; else not_ok "--jobs 3 vs one process"; fi
 run $EV --data "$T_TMP/known.jsonl" --priors "$P" --jobs 0
 expect_rc 2 "bad --jobs"
+run $EV --data "$T_TMP/known.jsonl" --priors "$P" --device gpu
+expect_rc 2 "bad --device"
+expect_err_has "--device" "the error names --device"
 mkdir -p "$T_TMP/badmodel"
 cp "$M/config.json" "$T_TMP/badmodel/"
 printf 'not safetensors' >"$T_TMP/badmodel/model.safetensors"
