@@ -15,13 +15,6 @@
 #undef CMD
 #define CMD "eval"
 
-#ifndef DM_PKGDATADIR
-#define DM_PKGDATADIR ""
-#endif
-#ifndef DM_SRCDIR
-#define DM_SRCDIR ""
-#endif
-
 const char dm_cmd_eval_help[] =
     "Usage: dimple eval [--model DIR] --data EVAL.jsonl [--priors DIR] [--families A,B]\n"
     "                   [--per-family N] [--mode prior|free|both]\n"
@@ -124,14 +117,8 @@ static int is_dir(const char *p) {
 static const char *find_priors(const char *given) {
   if (given) return given;
   if (is_dir("priors")) return "priors";
-  static char buf[8192];
-  const char *roots[2] = {DM_PKGDATADIR, DM_SRCDIR};
-  for (int i = 0; i < 2; i++) {
-    if (!roots[i][0]) continue;
-    snprintf(buf, sizeof buf, "%s/priors", roots[i]);
-    if (is_dir(buf)) return buf;
-  }
-  return "priors";
+  const char *p = dm_gen_find_installed("priors", is_dir);
+  return p ? p : "priors";
 }
 
 /* The figures as records come in (from this process or from workers). */

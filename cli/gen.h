@@ -44,7 +44,16 @@ typedef struct gen_ctx {
 
 /* The model directory: given (--model), else $DIMPLE_MODEL, else models/default in
  * the installed data or the source tree. NULL when none is found (static storage). */
+#ifndef DM_PKGDATADIR
+#define DM_PKGDATADIR "" /* set by cli/local.mk: the installed data folder */
+#endif
+#ifndef DM_SRCDIR
+#define DM_SRCDIR "" /* set by cli/local.mk: the source tree */
+#endif
 const char *dm_gen_find_model(const char *given);
+/* ROOT/rel for ROOT the installed data folder ($(pkgdatadir)), then the source tree,
+ * the first that accept() takes; NULL when none. The result is a static buffer. */
+const char *dm_gen_find_installed(const char *rel, int (*accept)(const char *path));
 /* Does dir hold a config.json? */
 int dm_gen_is_model_dir(const char *dir);
 /* Load into g (zeroed by the caller): the tokenizer (tfile, else mdir's), the model

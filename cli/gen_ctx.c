@@ -8,13 +8,6 @@
 
 #include "gen.h"
 
-#ifndef DM_PKGDATADIR
-#define DM_PKGDATADIR ""
-#endif
-#ifndef DM_SRCDIR
-#define DM_SRCDIR ""
-#endif
-
 int dm_gen_is_model_dir(const char *dir) {
   size_t n = strlen(dir) + sizeof "/config.json";
   char *path = malloc(n);
@@ -28,18 +21,22 @@ int dm_gen_is_model_dir(const char *dir) {
   return ok;
 }
 
-const char *dm_gen_find_model(const char *given) {
-  if (given) return given;
-  const char *e = getenv("DIMPLE_MODEL");
-  if (e && *e) return e;
+const char *dm_gen_find_installed(const char *rel, int (*accept)(const char *path)) {
   static char buf[8192];
   const char *roots[2] = {DM_PKGDATADIR, DM_SRCDIR};
   for (int i = 0; i < 2; i++) {
     if (!roots[i][0]) continue;
-    snprintf(buf, sizeof buf, "%s/models/default", roots[i]);
-    if (dm_gen_is_model_dir(buf)) return buf;
+    snprintf(buf, sizeof buf, "%s/%s", roots[i], rel);
+    if (accept(buf)) return buf;
   }
   return NULL;
+}
+
+const char *dm_gen_find_model(const char *given) {
+  if (given) return given;
+  const char *e = getenv("DIMPLE_MODEL");
+  if (e && *e) return e;
+  return dm_gen_find_installed("models/default", dm_gen_is_model_dir);
 }
 
 int dm_gen_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out) {
