@@ -43,6 +43,9 @@ int dm_tokcache_new(const dm_vocab *vocab, dm_tokcache **out);
 void dm_tokcache_free(dm_tokcache *c);
 /* Bytes held by the cache (class tries and templates). */
 size_t dm_tokcache_memory(const dm_tokcache *c);
+/* Class tries built so far, and template requests served by the trie of a finer
+ * partition (no build). Either pointer may be NULL. */
+void dm_tokcache_trie_stats(const dm_tokcache *c, int64_t *built, int64_t *finer);
 
 typedef struct dm_tokauto dm_tokauto;
 

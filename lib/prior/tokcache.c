@@ -72,6 +72,7 @@ typedef struct dl_memo {
 } dl_memo;
 
 #define CACHE_MISSES 256
+#define REGION_FAILS 512
 
 /* Token sets by first byte (see dm_tokcache_first_bytes), a few kept. */
 #define CACHE_FIRST_BYTES 32
@@ -92,6 +93,7 @@ struct dm_tokcache {
   uint64_t miss_hash[CACHE_MISSES], miss_by[CACHE_MISSES]; /* partitions not built yet, by whom */
   int miss_next;
   dm_classtrie *tries[CACHE_TRIES]; /* one reference each */
+  int64_t tries_built, tries_finer;  /* dm_tokcache_trie_stats */
   uint64_t trie_hash[CACHE_TRIES];
   uint64_t trie_used[CACHE_TRIES], clock; /* last use, for eviction */
   size_t trie_bytes;
@@ -204,6 +206,11 @@ size_t dm_tokcache_memory(const dm_tokcache *c) {
   return m;
 }
 
+void dm_tokcache_trie_stats(const dm_tokcache *c, int64_t *built, int64_t *finer) {
+  if (built) *built = c->tries_built;
+  if (finer) *finer = c->tries_finer;
+}
+
 /* The class trie of a partition (borrowed from the cache; NULL on OOM). */
 static uint64_t hash_partition(const uint8_t class_of[256]) {
   uint64_t h = 0x9E3779B97F4A7C15ULL, w;
@@ -214,6 +221,21 @@ static uint64_t hash_partition(const uint8_t class_of[256]) {
   return h;
 }
 
+/* Whether partition fine refines partition coarse (each fine class inside one
+ * coarse class). */
+static bool refines(const uint8_t fine[256], const uint8_t coarse[256]) {
+  int16_t to[256];
+  memset(to, 0xff, sizeof to);
+  for (int b = 0; b < 256; b++) {
+    if (to[fine[b]] < 0) to[fine[b]] = coarse[b];
+    else if (to[fine[b]] != coarse[b]) return false;
+  }
+  return true;
+}
+
+/* The class trie for class_of: the cached one of that partition, else the smallest
+ * cached one of a finer partition (it serves as well: the caller re-expresses its
+ * codes on its classes; no build), else a new one (when may_build). */
 static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256], bool may_build, bool *missing,
                               uint64_t requester) {
   uint64_t h = hash_partition(class_of);
@@ -222,6 +244,14 @@ static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256], bool 
       c->trie_used[i] = ++c->clock;
       return c->tries[i];
     }
+  int fine = -1;
+  for (int i = 0; i < c->ntries; i++)
+    if ((fine < 0 || c->tries[i]->n < c->tries[fine]->n) && refines(c->tries[i]->class_of, class_of)) fine = i;
+  if (fine >= 0) {
+    c->trie_used[fine] = ++c->clock;
+    c->tries_finer++;
+    return c->tries[fine];
+  }
   if (!may_build) {
     /* a partition one automaton asks for is built when another one asks again */
     int i = 0;
@@ -239,6 +269,7 @@ static dm_classtrie *trie_for(dm_tokcache *c, const uint8_t class_of[256], bool 
   }
   dm_classtrie *ct = NULL;
   if (dm_classtrie_new(c->vocab, class_of, &ct)) return NULL;
+  c->tries_built++;
   /* keep at most CACHE_TRIES tries and CACHE_TRIE_BYTES, dropping the least
      recently used (templates keep their own references) */
   while (c->ntries && (c->ntries == CACHE_TRIES || c->trie_bytes + ct->memory > CACHE_TRIE_BYTES)) {
@@ -433,7 +464,8 @@ static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uin
   }
   const uint8_t *dl = m->dl;
   const int *off = m->off;
-  int nrel = 1;
+  int nrel = 1, nfail = 0;
+  int32_t fail[REGION_FAILS]; /* targets found incompatible (scratch -2), checked once */
   map[0] = q;
   scratch[q] = 0;
   *ncand = 0;
@@ -443,6 +475,7 @@ static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uin
       int32_t tgt = rx[dl[off[k]]], code;
       if (tgt < 0) code = DM_TMPL_DEAD;
       else if (scratch[tgt] >= 0) code = scratch[tgt];
+      else if (scratch[tgt] == -2) code = DM_TMPL_EXIT;
       else {
         code = DM_TMPL_EXIT;
         const int32_t *rt = d->next + (size_t)tgt * (size_t)d->nclasses;
@@ -453,16 +486,23 @@ static void region(uint8_t *pair_seen, dl_memo *memo, const dm_dfa *d, const uin
           scratch[tgt] = nrel;
           map[nrel] = tgt;
           code = nrel++;
-        } else if (*ncand < 8 && heavy[tgt]) {
-          int j = 0;
-          while (j < *ncand && cand[j] != tgt) j++;
-          if (j == *ncand) cand[(*ncand)++] = tgt;
+        } else {
+          if (nfail < REGION_FAILS) {
+            scratch[tgt] = -2;
+            fail[nfail++] = tgt;
+          }
+          if (*ncand < 8 && heavy[tgt]) {
+            int j = 0;
+            while (j < *ncand && cand[j] != tgt) j++;
+            if (j == *ncand) cand[(*ncand)++] = tgt;
+          }
         }
       }
       codes[(size_t)i * (size_t)np + k] = code;
     }
   }
   for (int i = 0; i < nrel; i++) scratch[map[i]] = -1;
+  for (int i = 0; i < nfail; i++) scratch[fail[i]] = -1;
   *nrel_out = nrel;
 }
 
@@ -491,6 +531,18 @@ dm_tmpl *dm_tokcache_template(dm_tokcache *c, const dm_dfa *d, const uint8_t *he
   }
   dm_classtrie *ct = trie_for(c, class_of, build == DM_TMPL_BUILD || !missing, missing, requester);
   if (!ct) return NULL;
+  if (ct->nclasses != np || memcmp(ct->class_of, class_of, 256) != 0) {
+    /* a finer partition's trie: the codes of each of its classes are those of the
+       class (of ours) that holds it */
+    const int nq = ct->nclasses;
+    int32_t *ours = malloc((size_t)nrel * (size_t)np * sizeof *ours);
+    if (!ours) return NULL;
+    memcpy(ours, codes, (size_t)nrel * (size_t)np * sizeof *ours);
+    for (int32_t i = 0; i < nrel; i++)
+      for (int k = 0; k < nq; k++) codes[(size_t)i * (size_t)nq + k] = ours[(size_t)i * (size_t)np + class_of[ct->rep[k]]];
+    free(ours);
+    np = nq;
+  }
   uint64_t h = mix(0x9E3779B97F4A7C15ULL, (uint64_t)(uintptr_t)ct);
   for (size_t i = 0; i < (size_t)nrel * (size_t)np; i++) h = mix(h, (uint64_t)(uint32_t)codes[i]);
   h = mix(h, (uint64_t)nrel);

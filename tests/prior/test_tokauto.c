@@ -182,8 +182,12 @@ START_TEST(rows_match_brute_force_synthetic) {
     }
     dm_dfa_free(d);
   }
-  printf("synthetic vocabulary: %d rows walked, %d from templates, %d shifted, %d filtered, %d shared\n", walked,
-         templated, shifted, filtered, shared);
+  int64_t built, finer;
+  dm_tokcache_trie_stats(cache, &built, &finer);
+  printf("synthetic vocabulary: %d rows walked, %d from templates, %d shifted, %d filtered, %d shared; "
+         "%lld class tries built, %lld templates on a finer partition's trie\n", walked, templated, shifted, filtered,
+         shared, (long long)built, (long long)finer);
+  ck_assert_int_gt(finer, 0); /* templates on a finer partition's trie were checked too */
   ck_assert_int_gt(templated, 100); /* each way of building rows was exercised */
   ck_assert_int_gt(walked, 100);
   ck_assert_int_gt(shifted, 100);
@@ -230,6 +234,10 @@ START_TEST(rows_match_brute_force_qwen3) {
   ck_assert_int_gt(templated, 0);
   ck_assert_int_gt(filtered, 0);
   ck_assert_int_gt(shared, 0);
+  int64_t built, finer;
+  dm_tokcache_trie_stats(cache, &built, &finer);
+  printf("qwen3: %lld class tries built, %lld templates on a finer partition's trie\n", (long long)built,
+         (long long)finer);
   dm_tokcache_set_donor(cache, 0, NULL);
   dm_tokauto_free(donor);
   dm_dfa_free(dd);
