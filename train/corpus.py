@@ -574,6 +574,12 @@ FAMILIES = [
 ]
 
 
+# the extraction and form-filling families issue 7's accuracy target is about
+# (train/eval_tables.py reports them as one row)
+FOCUS = ["json-person", "json-order", "json-event", "form-fill", "contact-card", "invoice", "address",
+         "product-review"]
+
+
 def make(gen, meth, priors):
     instr, para, answer, flds, prior = getattr(gen, meth)()
     if prior:
@@ -599,9 +605,14 @@ def main(argv):
     ap.add_argument("--out", required=True, help="output folder (created)")
     ap.add_argument("--train-size", type=int, default=25000, help="train examples (default 25000: about 5 MB of message text, a 10 MB file)")
     ap.add_argument("--eval-per-family", type=int, default=300, help="eval examples per family (default 300)")
+    ap.add_argument("--focus-share", type=float, default=None, metavar="F",
+                    help="share of train examples drawn from the eight extraction/form families (FOCUS), "
+                         "the rest round-robin over the others; default: all families equally often")
     a = ap.parse_args(argv)
     if a.train_size < 0 or a.eval_per_family < 0:
         ap.error("sizes must be >= 0")
+    if a.focus_share is not None and not 0 <= a.focus_share <= 1:
+        ap.error("--focus-share must be in [0, 1]")
 
     priors = {}
     for name, want in PRIOR_FIELDS.items():
@@ -616,7 +627,14 @@ def main(argv):
     # train: families round-robin in a shuffled order
     rng = random.Random("train-%d" % a.seed)
     gen = Gen(rng, pools, 0)
-    order = [i % len(FAMILIES) for i in range(a.train_size)]
+    if a.focus_share is None:
+        order = [i % len(FAMILIES) for i in range(a.train_size)]
+    else:
+        focus = [i for i, (fam, _) in enumerate(FAMILIES) if fam in FOCUS]
+        rest = [i for i, (fam, _) in enumerate(FAMILIES) if fam not in FOCUS]
+        n_focus = round(a.train_size * a.focus_share)
+        order = [focus[i % len(focus)] for i in range(n_focus)]
+        order += [rest[i % len(rest)] for i in range(a.train_size - n_focus)]
     rng.shuffle(order)
     train = []
     for fi in order:
