@@ -16,7 +16,7 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
     if (class_of[b] + 1 > ct->nclasses) ct->nclasses = class_of[b] + 1;
   }
   const size_t k = (size_t)ct->nclasses;
-  ct->cap = 1024;
+  ct->cap = vocab->ntrie / 8 > 1024 ? vocab->ntrie / 8 : 1024; /* few reallocations */
   ct->nodes = malloc((size_t)ct->cap * sizeof *ct->nodes);
   int32_t *child = malloc((size_t)ct->cap * k * sizeof *child); /* dense: class node x class */
   int32_t *map = malloc((size_t)vocab->ntrie * sizeof *map);
@@ -67,29 +67,27 @@ int dm_classtrie_new(const dm_vocab *vocab, const uint8_t class_of[256], dm_clas
   memcpy(fill, ct->pre_off, ((size_t)ct->n + 1) * sizeof *fill);
   for (int32_t b = 1; b < vocab->ntrie; b++) ct->pre[fill[map[b]]++] = b;
   free(fill);
-  /* tokens grouped by class node, contiguous */
+  /* each token's class node (its byte node's), and the tokens grouped by class
+     node: two passes in id order */
+  ct->ntok = vocab->n;
+  ct->tnode = malloc((size_t)(vocab->n ? vocab->n : 1) * sizeof *ct->tnode);
   ct->tok_off = malloc(((size_t)ct->n + 1) * sizeof *ct->tok_off);
+  fill = malloc(((size_t)ct->n + 1) * sizeof *fill);
+  if (!ct->tnode || !ct->tok_off || !fill) { free(fill); goto oom; }
   int32_t ntok = 0;
-  if (!ct->tok_off) goto oom;
   for (int32_t i = 0; i < ct->n; i++) {
     ct->tok_off[i] = ntok;
     ntok += ct->nodes[i].ntokens;
   }
   ct->tok_off[ct->n] = ntok;
   ct->toks = malloc((size_t)(ntok ? ntok : 1) * sizeof *ct->toks);
-  fill = malloc(((size_t)ct->n + 1) * sizeof *fill);
-  if (!ct->toks || !fill) { free(fill); goto oom; }
+  if (!ct->toks) { free(fill); goto oom; }
   memcpy(fill, ct->tok_off, ((size_t)ct->n + 1) * sizeof *fill);
-  ct->tnode = malloc((size_t)vocab->n * sizeof *ct->tnode);
-  if (!ct->tnode) { free(fill); goto oom; }
-  for (int32_t t = 0; t < vocab->n; t++) ct->tnode[t] = -1;
-  ct->ntok = vocab->n;
-  for (int32_t b = 1; b < vocab->ntrie; b++)
-    for (int32_t i = vocab->node_tok_off[b]; i < vocab->node_tok_off[b + 1]; i++) {
-      int32_t t = vocab->node_toks[i];
-      ct->toks[fill[map[b]]++] = t;
-      ct->tnode[t] = map[b];
-    }
+  for (int32_t t = 0; t < vocab->n; t++) {
+    int32_t cn = vocab->tok_node[t] >= 0 ? map[vocab->tok_node[t]] : -1;
+    ct->tnode[t] = cn;
+    if (cn >= 0) ct->toks[fill[cn]++] = t;
+  }
   free(fill);
   free(map);
   ct->memory = (size_t)ct->n * (sizeof *ct->nodes + 8) + (size_t)ntok * 4 + (size_t)vocab->ntrie * 4 +
@@ -111,9 +109,9 @@ dm_classtrie *dm_classtrie_ref(dm_classtrie *ct) {
 void dm_classtrie_unref(dm_classtrie *ct) {
   if (!ct || --ct->refs > 0) return;
   free(ct->nodes);
+  free(ct->tnode);
   free(ct->tok_off);
   free(ct->toks);
-  free(ct->tnode);
   free(ct->pre_off);
   free(ct->pre);
   free(ct);

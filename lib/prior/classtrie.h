@@ -30,7 +30,7 @@ typedef struct dm_classtrie {
   dm_cnode *nodes;
   int32_t n, cap;
   int32_t *tok_off;     /* n + 1 offsets into toks */
-  int32_t *toks;        /* the tokens of each node, contiguous */
+  int32_t *toks;        /* the tokens of each node, contiguous, in id order */
   int32_t *tnode;       /* per token id: its node, -1 (special or empty tokens) */
   int32_t ntok;         /* vocabulary size */
   int32_t *pre_off;     /* n + 1 offsets into pre */

@@ -16,6 +16,7 @@ void dm_vocab_free(dm_vocab *v) {
   free(v->parent);
   free(v->node_tok_off);
   free(v->node_toks);
+  free(v->tok_node);
   free(v);
 }
 
@@ -131,10 +132,15 @@ int dm_vocab_new(int32_t n, const char *const *bytes, const size_t *lens, const 
   /* tokens per node, contiguous */
   v->node_tok_off = calloc((size_t)v->ntrie + 1, sizeof *v->node_tok_off);
   v->node_toks = malloc((size_t)(m ? m : 1) * sizeof *v->node_toks);
-  if (!v->node_tok_off || !v->node_toks) goto oom;
+  v->tok_node = malloc((size_t)(n ? n : 1) * sizeof *v->tok_node);
+  if (!v->node_tok_off || !v->node_toks || !v->tok_node) goto oom;
+  for (int32_t t = 0; t < n; t++) v->tok_node[t] = -1;
   for (int32_t nd = 0, k = 0; nd < v->ntrie; nd++) {
     v->node_tok_off[nd] = k;
-    for (int32_t t = v->trie[nd].first_token; t >= 0; t = v->next_same[t]) v->node_toks[k++] = t;
+    for (int32_t t = v->trie[nd].first_token; t >= 0; t = v->next_same[t]) {
+      v->node_toks[k++] = t;
+      v->tok_node[t] = nd;
+    }
     v->node_tok_off[nd + 1] = k;
   }
   free(order);

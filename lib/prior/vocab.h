@@ -31,6 +31,7 @@ typedef struct dm_vocab {
   int32_t *parent;        /* parent node per node (-1 for the root) */
   int32_t *node_tok_off;  /* ntrie + 1 offsets into node_toks */
   int32_t *node_toks;     /* the tokens ending at each node, contiguous (id order) */
+  int32_t *tok_node;      /* per token id: the node its bytes end at, -1 when not in the trie */
   int32_t ntrie;
 } dm_vocab;
 
