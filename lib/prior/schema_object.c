@@ -85,21 +85,43 @@ static bool key_passes(const dm_dfa *names, const char *key) {
   return ok;
 }
 
-static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) {
+/* What an object schema's language is made of, apart from which ranked keys the
+ * dependency keywords force present or absent: built once per schema, then
+ * assembled (obj_graph) once per combination of dependencies. */
+typedef struct obj_parts {
   obj_kw k;
-  if (read_keywords(c, s, &k)) return NULL;
+  int n;                 /* ranked keys (c->kr) */
+  dm_dfa **mem;          /* per ranked key: its value language, NULL when it may not appear */
+  region reg[(1 << MAX_PATTERNS) + 1]; /* the other keys, by matching patterns, and their values */
+  int nreg;
+} obj_parts;
+
+static void obj_parts_free(obj_parts *o) {
+  for (int i = 0; i < o->n; i++) dm_dfa_free(o->mem[i]);
+  free(o->mem);
+  for (int r = 0; r < o->nreg; r++) { dm_dfa_free(o->reg[r].key); dm_dfa_free(o->reg[r].value); }
+  memset(o, 0, sizeof *o);
+}
+
+/* Fill o (freed with obj_parts_free, also on failure). c->rc set on failure. */
+static int obj_parts_build(sc_ctx *c, const cJSON *s, obj_parts *o) {
+  memset(o, 0, sizeof *o);
+  obj_kw *kw = &o->k;
+  if (read_keywords(c, s, kw)) return c->rc;
+  obj_kw k = *kw;
   /* without "additionalProperties", generation mode closes objects that list their
    * properties (what users of constrained generation expect); an object schema that
    * lists none stays open, as in spec mode */
   bool addl_open = k.addl ? !cJSON_IsFalse(k.addl) : (c->p.spec_mode || (!k.props && !k.pats));
   int n = c->kr.n, npat = k.pats ? cJSON_GetArraySize(k.pats) : 0;
-  dm_dfa **mem = calloc((size_t)(n ? n : 1), sizeof *mem);
-  dm_dfa *Vadd = NULL, *names = NULL, *known = NULL, *L = NULL;
+  dm_dfa **mem = o->mem = calloc((size_t)(n ? n : 1), sizeof *mem);
+  o->n = mem ? n : 0;
+  dm_dfa *Vadd = NULL, *names = NULL, *known = NULL;
   dm_dfa *pk[MAX_PATTERNS] = {0}, *pv[MAX_PATTERNS] = {0};
-  region reg[(1 << MAX_PATTERNS) + 1];
-  int nreg = 0;
+  region *reg = o->reg;
   dm_re *re = NULL;
-  if (!mem) return sc_fail(c, DM_ENOMEM, "out of memory");
+  bool done = false;
+  if (!mem) return sc_fail(c, DM_ENOMEM, "out of memory"), DM_ENOMEM;
 
   if (addl_open) {
     if (k.addl && cJSON_IsObject(k.addl)) {
@@ -158,7 +180,7 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
       V = sc_copy(c, Vadd);
       if (!V) goto out;
     }
-    if (V && (!key_passes(names, key) || (force && force[i] == FORCE_ABSENT))) {
+    if (V && !key_passes(names, key)) {
       dm_dfa_free(V);
       V = NULL;
     }
@@ -190,9 +212,9 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
     }
     if (!K) { dm_dfa_free(V); goto out; }
     if (dm_dfa_is_empty(K)) { dm_dfa_free(K); dm_dfa_free(V); continue; }
-    reg[nreg].key = serialize_keys(c, K, names);
-    reg[nreg].value = V;
-    if (!reg[nreg++].key) goto out;
+    reg[o->nreg].key = serialize_keys(c, K, names);
+    reg[o->nreg].value = V;
+    if (!reg[o->nreg++].key) goto out;
   }
   if (Vadd) {
     dm_dfa *taken = sc_copy(c, known);
@@ -203,21 +225,38 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
     dm_dfa *K = sc_minus(c, anystr, taken);
     if (!K) goto out;
     if (!dm_dfa_is_empty(K)) {
-      reg[nreg].key = serialize_keys(c, K, names);
-      reg[nreg].value = sc_copy(c, Vadd);
-      if (!reg[nreg++].key || !reg[nreg - 1].value) goto out;
+      reg[o->nreg].key = serialize_keys(c, K, names);
+      reg[o->nreg].value = sc_copy(c, Vadd);
+      if (!reg[o->nreg++].key || !reg[o->nreg - 1].value) goto out;
     } else {
       dm_dfa_free(K);
     }
   }
   /* drop regions whose keys propertyNames rules out */
-  for (int r = 0; r < nreg; r++)
+  for (int r = 0; r < o->nreg; r++)
     if (dm_dfa_is_empty(reg[r].key)) {
       dm_dfa_free(reg[r].key);
       dm_dfa_free(reg[r].value);
-      reg[r--] = reg[--nreg];
+      reg[r--] = reg[--o->nreg];
     }
+  done = true;
+out:
+  dm_re_free(re);
+  for (int j = 0; j < MAX_PATTERNS; j++) { dm_dfa_free(pk[j]); dm_dfa_free(pv[j]); }
+  dm_dfa_free(Vadd);
+  dm_dfa_free(names);
+  dm_dfa_free(known);
+  return c->rc ? c->rc : done ? DM_OK : DM_ENOMEM;
+}
 
+/* The object language from its parts (borrowed), with force[i] (NULL: none)
+ * making ranked key i absent or present. */
+static dm_dfa *obj_graph(sc_ctx *c, const obj_parts *o, const signed char *force) {
+  const obj_kw k = o->k;
+  const int n = o->n, nreg = o->nreg;
+  const region *reg = o->reg;
+  dm_dfa *L = NULL;
+  dm_re *re = NULL;
   /* graph over (ranked key index i, members written so far cnt, capped) */
   {
     long cap = k.has_mx ? k.mx : (k.has_mn && k.mn > 1 ? k.mn : 1);
@@ -236,11 +275,11 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
     for (int i = 0; i <= n; i++) {
       dm_re_node *lab = NULL;
       bool required = false;
-      if (i < n && mem[i]) {
+      if (i < n && o->mem[i] && !(force && force[i] == FORCE_ABSENT)) {
         dm_buf kb = {0};
         dm_canon_string(&kb, c->kr.keys[i], strlen(c->kr.keys[i]));
         dm_buf_put(&kb, ":", 1);
-        dm_re_node *kk[2] = {kb.oom ? NULL : dm_re_literal(re, kb.s, kb.n), dm_re_dfa(re, mem[i], 0)};
+        dm_re_node *kk[2] = {kb.oom ? NULL : dm_re_literal(re, kb.s, kb.n), dm_re_dfa(re, o->mem[i], 0)};
         dm_buf_free(&kb);
         lab = kk[0] ? dm_re_cat(re, kk, 2) : NULL;
         if (!lab) { sc_fail(c, DM_ENOMEM, "out of memory"); goto out; }
@@ -279,13 +318,6 @@ static dm_dfa *lang_object(sc_ctx *c, const cJSON *s, const signed char *force) 
   }
 out:
   dm_re_free(re);
-  for (int i = 0; i < n; i++) dm_dfa_free(mem[i]);
-  free(mem);
-  for (int j = 0; j < MAX_PATTERNS; j++) { dm_dfa_free(pk[j]); dm_dfa_free(pv[j]); }
-  for (int r = 0; r < nreg; r++) { dm_dfa_free(reg[r].key); dm_dfa_free(reg[r].value); }
-  dm_dfa_free(Vadd);
-  dm_dfa_free(names);
-  dm_dfa_free(known);
   return L;
 }
 
@@ -320,10 +352,23 @@ dm_dfa *sc_lang_object(sc_ctx *c, const cJSON *s) {
       }
       deps[ndep++] = d;
     }
-  if (!ndep) return lang_object(c, s, NULL);
+  obj_parts parts;
+  if (obj_parts_build(c, s, &parts)) {
+    obj_parts_free(&parts);
+    return NULL;
+  }
+  if (!ndep) {
+    dm_dfa *L = obj_graph(c, &parts, NULL);
+    obj_parts_free(&parts);
+    return L;
+  }
   int n = c->kr.n;
   signed char *force = malloc((size_t)(n ? n : 1));
-  if (!force) return sc_fail(c, DM_ENOMEM, "out of memory");
+  dm_dfa *dsch[MAX_DEPENDENCIES] = {0}; /* the dependent schemas' languages, built once */
+  if (!force) {
+    obj_parts_free(&parts);
+    return sc_fail(c, DM_ENOMEM, "out of memory");
+  }
   dm_dfa *L = NULL;
   for (int set = 0; set < (1 << ndep) && c->rc == DM_OK; set++) {
     memset(force, FORCE_FREE, (size_t)(n ? n : 1));
@@ -345,18 +390,24 @@ dm_dfa *sc_lang_object(sc_ctx *c, const cJSON *s) {
       }
     }
     if (conflict) continue;
-    dm_dfa *Ls = lang_object(c, s, force);
+    dm_dfa *Ls = obj_graph(c, &parts, force);
     for (int i = 0; i < ndep && Ls; i++) {
       if (!((set >> i) & 1) || cJSON_IsArray(deps[i])) continue;
-      size_t o1 = sc_push(c, "dependentSchemas"), o2 = sc_push(c, deps[i]->string);
-      Ls = sc_and(c, Ls, sc_schema(c, deps[i]));
-      sc_pop(c, o2);
-      sc_pop(c, o1);
+      if (!dsch[i]) {
+        size_t o1 = sc_push(c, "dependentSchemas"), o2 = sc_push(c, deps[i]->string);
+        dsch[i] = sc_schema(c, deps[i]);
+        sc_pop(c, o2);
+        sc_pop(c, o1);
+        if (!dsch[i]) { dm_dfa_free(Ls); Ls = NULL; break; }
+      }
+      Ls = sc_and(c, Ls, sc_copy(c, dsch[i]));
     }
     if (!Ls) break;
     L = sc_or(c, L, Ls);
   }
   free(force);
+  for (int i = 0; i < MAX_DEPENDENCIES; i++) dm_dfa_free(dsch[i]);
+  obj_parts_free(&parts);
   if (c->rc) {
     dm_dfa_free(L);
     return NULL;
