@@ -2,9 +2,10 @@
 # Trainer throughput (issue 7): `dimple train` at the default model's shape
 # (train/default.yaml: 6 layers, d_model 256, vocabulary 2,048) on a generated corpus,
 # 20 autoregressive + 20 diffusion steps per batch size; prints tokens/s, the
-# achieved GFLOP/s (3 x the forward's matrix-multiply FLOPs) and its ratio to the
-# cblas_sgemm peak (1024^3, all cores, best of 8) measured at the start and at the end
-# of the same run (the better of the two).
+# achieved GFLOP/s over the run (3 x the forward's matrix-multiply FLOPs) and its
+# ratio to the cblas_sgemm peak (1024^3, all cores) probed by the trainer right after
+# each progress report and weighted by the time of the steps it follows (a shared VM
+# changes speed 2-4x within minutes: a peak from another moment is not comparable).
 # Usage: train.sh SRCDIR BUILDDIR
 top=$1
 build=$2
@@ -21,7 +22,7 @@ for bt in 1024 4096; do
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(f"bench-train: batch {sys.argv[2]:>5} tokens: {s['tokens_per_s']:7.0f} tokens/s, {s['gflops']:6.1f} GFLOP/s"
-      f" = {100 * s['peak_fraction']:.0f}% of the sgemm peak {s['sgemm_peak_gflops']:.1f} GFLOP/s (same run;"
+      f" = {100 * s['peak_fraction']:.0f}% of the sgemm peak {s['sgemm_peak_gflops']:.1f} GFLOP/s (probed during the run;"
       f" {s['params']:,} parameters)")
 PY
 done

@@ -143,17 +143,18 @@ int dm_cmd_train(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "prior_format_failed", s.prior_fail);
     cJSON_AddNumberToObject(o, "skipped_long", s.skipped_long);
     cJSON_AddNumberToObject(o, "tokens_per_s", s.tokens_per_s);
-    cJSON_AddNumberToObject(o, "gflops", s.gflops);
+    cJSON_AddNumberToObject(o, "gflops", s.run_gflops);
     cJSON_AddNumberToObject(o, "sgemm_peak_gflops", s.peak_gflops);
-    cJSON_AddNumberToObject(o, "peak_fraction", s.peak_gflops > 0 ? s.gflops / s.peak_gflops : 0);
+    cJSON_AddNumberToObject(o, "peak_fraction", s.peak_gflops > 0 ? s.run_gflops / s.peak_gflops : 0);
     cJSON_AddNumberToObject(o, "seconds", s.seconds);
     return dm_cli_print_json(stdout, o, 1); /* takes o */
   } else {
     printf("%s: %ld steps, loss %.4f -> %.4f, %llu parameters, %ld examples (%d on prior canvases, %d could not be, "
-           "%d too long), %.0f tokens/s, %.1f GFLOP/s = %.0f%% of sgemm peak %.1f, %.0f s\n",
+           "%d too long), %.0f tokens/s (last report), %.1f GFLOP/s over the run = %.0f%% of the sgemm peak %.1f "
+           "(probed at each report, time-weighted), %.0f s\n",
            rc_.out, s.steps_done, s.first_loss, s.last_loss, (unsigned long long)s.n_params, s.examples, s.prior_fmt,
-           s.prior_fail, s.skipped_long, s.tokens_per_s, s.gflops,
-           s.peak_gflops > 0 ? 100.0 * s.gflops / s.peak_gflops : 0.0, s.peak_gflops, s.seconds);
+           s.prior_fail, s.skipped_long, s.tokens_per_s, s.run_gflops,
+           s.peak_gflops > 0 ? 100.0 * s.run_gflops / s.peak_gflops : 0.0, s.peak_gflops, s.seconds);
   }
   return DM_EXIT_OK;
 }

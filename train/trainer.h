@@ -49,7 +49,8 @@ typedef struct dm_tprogress {
   double lr, grad_norm;
   double tokens_per_s;      /* positions processed per second (B x T) */
   double gflops;            /* achieved: 3 x forward matmul FLOPs per second */
-  double peak_gflops;       /* cblas_sgemm peak measured at the start of this run */
+  double peak_gflops;       /* cblas_sgemm peak measured right after this report's steps (the
+                               machine's speed varies: a shared VM runs 2-4x slower at times) */
   double elapsed_s, eta_s;
   int checkpoint;           /* 1 when a checkpoint was just written */
 } dm_tprogress;
@@ -58,7 +59,8 @@ typedef struct dm_tsummary {
   long steps_done;
   double first_loss, last_loss;
   double tokens_per_s, gflops; /* of the last report */
-  double peak_gflops;          /* sgemm peak: the better of the start and the end of the run */
+  double peak_gflops;          /* sgemm peak: each report's probe, weighted by its steps' time */
+  double run_gflops;           /* achieved over the whole run (time-weighted like peak_gflops) */
   double seconds;
   long examples, tokens;
   int prior_fmt, prior_fail, skipped_long;
