@@ -7,14 +7,10 @@
 #include <cjson/cJSON.h>
 #include <dimple/prior.h>
 
+#include "model/splitmix.h"
 #include "tdata.h"
 
-static uint64_t mix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static uint64_t mix(uint64_t *s) { return dm_splitmix64(s); }
 static double unif01(uint64_t *s) { return (double)(mix(s) >> 11) / 9007199254740992.0; }
 
 /* ------------------------------------------------------------------ priors */

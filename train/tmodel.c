@@ -8,12 +8,9 @@
 
 #include "tmodel.h"
 
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+#include "model/splitmix.h"
+
+static uint64_t splitmix(uint64_t *s) { return dm_splitmix64(s); }
 static double unif(uint64_t *s) { return ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0; }
 
 static void add_t(dm_tmodel *m, int *i, size_t *off, int rows, int cols, int decay, const char *fmt, int l) {

@@ -2,6 +2,7 @@
 lib_runtime_libdimple_runtime_la_SOURCES += \
 	lib/runtime/model/internal.h \
 	lib/runtime/model/model_impl.h \
+	lib/runtime/model/splitmix.h \
 	lib/runtime/model/safetensors.c \
 	lib/runtime/model/st_set.c \
 	lib/runtime/model/config.c \

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "model_impl.h"
+#include "splitmix.h"
 
 int dm_model_finish_(dm_model *m, const char *dir, const dm_model_params *params, dm_error *err);
 
@@ -21,12 +22,7 @@ typedef struct spec {
   int kind;       /* 0 matrix, 1 norm (ones), 2 bias */
 } spec;
 
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static uint64_t splitmix(uint64_t *s) { return dm_splitmix64(s); }
 
 /* The k-th draw (k >= 1) of the splitmix sequence started at seed: what the k-th
  * call of splitmix(&s) returns, so chunks can be filled in parallel. */
