@@ -5,8 +5,9 @@
 #   train/eval-default.sh [MODEL_DIR [BUILD_DIR [JOBS]]]
 # MODEL_DIR defaults to models/default, BUILD_DIR to the source tree, JOBS to the
 # number of cores. Writes .cache/default-model/eval/{eval.json,records.jsonl,tables.md}.
-# About 20 minutes on 16 cores for the 7 M-parameter default model (3,600 examples x
-# 2 modes x 2 strategies); DIMPLE_EVAL_FLAGS adds flags (e.g. --per-family 50).
+# 18,600 outputs (prior and free mode x confident and maskgit, 300 examples a family):
+# 28 minutes on 2 cores for the 1.1 M-parameter default model; DIMPLE_EVAL_FLAGS adds
+# flags (e.g. --per-family 50).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-$top/models/default}
